@@ -1,0 +1,183 @@
+import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { DateTime } from 'luxon';
+
+import { encodeMultipart } from '../../shared/multipart';
+import type { EngineContext, ExportFile, JobState } from '../../shared/types';
+import { fourMeRequest } from '../transport';
+import { EXPORT_TYPES, recordTypeLabel } from './recordTypes';
+
+export interface ExportRequest {
+	types: string[];
+	/** Partial export: records created or updated after this moment. Full export when absent. */
+	from?: Date;
+	format: 'csv' | 'xlsx';
+	locale?: string;
+}
+
+export interface ExportStatus {
+	state: JobState;
+	/** 4me's response as it came, with the download URL made usable. */
+	response: IDataObject;
+}
+
+// 4me: "A Partial Export ... is limited to a maximum of 2 months backwards."
+const MAX_FROM_MONTHS = 2;
+
+export function resumeHint(token: string): string {
+	return `The 4me export token is ${token}: use the operation "Get Export Status" or "Download Export" with it to pick the export up again.`;
+}
+
+/** Starts an export; undefined when 4me answers 204: a partial export with no changes since `from`. */
+export async function startExport(ctx: EngineContext, request: ExportRequest): Promise<string | undefined> {
+	const { body, contentType } = encodeMultipart({
+		type: request.types.join(','),
+		from: request.from ? formatFrom(request.from) : undefined,
+		export_format: request.format === 'xlsx' ? 'xlsx' : undefined,
+		locale: request.locale || undefined,
+	});
+	const response = await fourMeRequest<IDataObject | string>(ctx, {
+		method: 'POST',
+		path: '/export',
+		body,
+		headers: { 'Content-Type': contentType },
+	});
+	if (response.statusCode === 204) return undefined;
+	const token = typeof response.body === 'object' && response.body ? response.body.token : undefined;
+	if (typeof token !== 'string' || !token) {
+		throw new NodeOperationError(ctx.getNode(), '4me started no export: its answer had no token');
+	}
+	return token;
+}
+
+export async function getExportStatus(
+	ctx: EngineContext,
+	token: string,
+	request: Pick<ExportRequest, 'types' | 'from'>,
+): Promise<ExportStatus> {
+	const response = await fourMeRequest<IDataObject>(ctx, {
+		method: 'GET',
+		path: `/export/${encodeURIComponent(token)}`,
+		acceptStatus: [404],
+		errorContext: resumeHint(token),
+	});
+	if (response.statusCode === 404) {
+		return {
+			response: { token, state: 'gone' },
+			state: {
+				phase: 'expired',
+				reason: `4me no longer has the status of export ${token}`,
+				description:
+					'4me keeps an export\'s status for 5 minutes after it finished. Use the download URL from an earlier "Get Export Status", or start a new export.',
+			},
+		};
+	}
+	const body = { ...response.body };
+	if (typeof body.url === 'string') body.url = usableUrl(body.url);
+	return { response: { token, ...body }, state: toJobState(body, request) };
+}
+
+/** Maps 4me's export states: queued, processing, done, failed (and `error`, which the official SDK also expects). */
+function toJobState(body: IDataObject, request: Pick<ExportRequest, 'types' | 'from'>): JobState {
+	const state = String(body.state ?? '');
+	switch (state) {
+		case 'queued':
+			return { phase: 'pending' };
+		case 'processing':
+			return { phase: 'running', progress: body.line !== undefined ? `${body.type ?? 'line'} ${body.line}` : undefined };
+		case 'done':
+			if (typeof body.url !== 'string') return { phase: 'failed', reason: '4me reported the export done but gave no download URL' };
+			return { phase: 'done', files: [fileOf(body.url)], expiresAt: body.expires_at as string | undefined };
+		case 'failed':
+			if (body.rate_limit_exceeded !== undefined) return exportLimitHit(request);
+			return { phase: 'failed', reason: 'The 4me export failed', description: `4me said: ${JSON.stringify(body)}` };
+		default: {
+			const message = typeof body.message === 'string' ? body.message : JSON.stringify(body);
+			return { phase: 'failed', reason: `The 4me export ended in state "${state || 'unknown'}": ${message}` };
+		}
+	}
+}
+
+function exportLimitHit(request: Pick<ExportRequest, 'types' | 'from'>): JobState {
+	if (!request.types.length) {
+		return {
+			phase: 'failed',
+			reason: '4me refused the export: one of its export limits was exceeded',
+			description:
+				'A full export of more than 10,000 records runs only once per day per record type, and a partial export goes back at most 2 months.',
+		};
+	}
+	const types = request.types.map(recordTypeLabel).join(', ');
+	if (request.from) {
+		return {
+			phase: 'failed',
+			reason: `4me refused the partial export of ${types}: its export limits were exceeded`,
+			description: `A partial export can go back at most ${MAX_FROM_MONTHS} months. Choose a later "Created or Updated Since" date.`,
+		};
+	}
+	return {
+		phase: 'failed',
+		reason: `4me refused the full export of ${types}: a full export of more than 10,000 records can run only once per day per record type`,
+		description:
+			'Use a partial export instead (Records: "Created or Updated Since", at most 2 months back), or run the full export again tomorrow.',
+	};
+}
+
+function fileOf(url: string): ExportFile {
+	const name = new URL(url).pathname.split('/').pop();
+	return { url, name: name ? decodeURIComponent(name) : undefined };
+}
+
+/** 4me's JSON spells & as \u0026; where that survives as text, the URL needs the real character. */
+export function usableUrl(url: string): string {
+	return url.replace(/\\u0026/gi, '&');
+}
+
+/** Reads and checks the "Created or Updated Since" date of a partial export. */
+export function parseFrom(ctx: EngineContext, value: unknown, now = new Date()): Date {
+	const text = value instanceof Date ? value.toISOString() : String(value ?? '').trim();
+	if (!text) {
+		throw new NodeOperationError(ctx.getNode(), '"Created or Updated Since" is empty', {
+			description: 'A partial export needs the date and time from which changes are exported, at most 2 months back.',
+		});
+	}
+	const parsed = DateTime.fromISO(text, { zone: ctx.getTimezone() });
+	if (!parsed.isValid) {
+		throw new NodeOperationError(ctx.getNode(), `"Created or Updated Since" is not a valid date: ${text}`, {
+			description: 'Use an ISO 8601 date and time such as 2026-11-01T00:00:00, or an expression like {{ $now.minus({ days: 1 }) }}.',
+		});
+	}
+	const earliest = DateTime.fromJSDate(now).minus({ months: MAX_FROM_MONTHS });
+	if (parsed < earliest) {
+		throw new NodeOperationError(ctx.getNode(), `"Created or Updated Since" (${parsed.toISO()}) is more than 2 months back`, {
+			description: `4me's partial exports go back at most 2 months: use ${earliest.toISO()} or later, or a full export.`,
+		});
+	}
+	if (parsed.toMillis() > now.getTime()) {
+		throw new NodeOperationError(ctx.getNode(), `"Created or Updated Since" (${parsed.toISO()}) is in the future`);
+	}
+	return parsed.toJSDate();
+}
+
+/** 4me's documented `from` format, in UTC: 20130501T00:00:00Z. */
+export function formatFrom(date: Date): string {
+	return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/-/g, '');
+}
+
+/** Reads the Record Types field: a list from the picker, or a comma-separated text from an expression. */
+export function parseRecordTypes(ctx: EngineContext, value: unknown): string[] {
+	const list = (Array.isArray(value) ? value : String(value ?? '').split(','))
+		.map((type) => String(type).trim())
+		.filter(Boolean);
+	const types = [...new Set(list)];
+	if (!types.length) {
+		throw new NodeOperationError(ctx.getNode(), 'Choose at least one record type in "Record Types"');
+	}
+	const unknown = types.filter((type) => !EXPORT_TYPES.includes(type));
+	if (unknown.length) {
+		throw new NodeOperationError(ctx.getNode(), `Unknown record type in "Record Types": ${unknown.join(', ')}`, {
+			description: `4me exports these types (use the names in lower case with underscores): ${EXPORT_TYPES.join(', ')}`,
+		});
+	}
+	return types;
+}

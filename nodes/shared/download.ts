@@ -1,0 +1,254 @@
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { JsonObject } from 'n8n-workflow';
+import { Agent, interceptors, request } from 'undici';
+
+import { isNodeError } from './errors';
+import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled } from './cancel';
+import { pathOf } from './http';
+import { backoffMs, header, retryAfterMs } from './retry';
+import type { EngineContext } from './types';
+
+export interface DownloadOptions {
+	/** Fail when the file is larger than this. */
+	maxBytes?: number;
+	/** The size the provider announced; checked against what arrived. */
+	expectedBytes?: number;
+	/** Added to every error, e.g. the job id so the user can resume. */
+	errorContext?: string;
+	/**
+	 * Files on the provider's API host need its credentials: they are fetched through n8n's
+	 * authenticated helper. Files anywhere else (signed storage URLs) are fetched with no
+	 * credentials at all, so a token can never reach another host.
+	 */
+	api?: { origin: string; credentialType: string };
+	retries?: number;
+}
+
+export interface Download {
+	statusCode: number;
+	contentType?: string;
+	/** The file name from Content-Disposition or the URL path. */
+	fileName?: string;
+	/** Content-Length of the whole file, when the server sent it. */
+	totalBytes?: number;
+	/** The body as it arrives; a broken transfer is resumed (Range) or restarted transparently. */
+	chunks: AsyncIterable<Uint8Array>;
+	/** The first response's body stream, for handing to n8n's binary data store as is. */
+	stream: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void };
+	cancel(): void;
+}
+
+interface OpenedResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: AsyncIterable<Uint8Array> & { destroy?: (error?: Error) => void };
+}
+
+const DEFAULT_RETRIES = 4;
+const dispatcher = new Agent({ connect: { timeout: 30_000 }, bodyTimeout: 120_000 }).compose(
+	interceptors.redirect({ maxRedirections: 5 }),
+);
+
+/** Opens a download; transient failures (5xx, 429, connection errors) are retried first. */
+export async function openDownload(
+	ctx: EngineContext,
+	url: string,
+	options: DownloadOptions = {},
+): Promise<Download> {
+	const retries = options.retries ?? DEFAULT_RETRIES;
+	const first = await openWithRetries(ctx, url, 0, options, retries);
+	const totalBytes = numberHeader(first.headers, 'content-length');
+	if (options.maxBytes !== undefined && totalBytes !== undefined && totalBytes > options.maxBytes) {
+		first.body.destroy?.();
+		throw tooLarge(ctx, totalBytes, options);
+	}
+	let current: OpenedResponse | undefined = first;
+	return {
+		statusCode: first.statusCode,
+		contentType: header(first.headers, 'content-type'),
+		fileName: fileNameOf(first.headers, url),
+		totalBytes,
+		stream: first.body,
+		chunks: resumingChunks(ctx, url, first, totalBytes, options, retries, (r) => (current = r)),
+		cancel: () => current?.body.destroy?.(),
+	};
+}
+
+async function* resumingChunks(
+	ctx: EngineContext,
+	url: string,
+	first: OpenedResponse,
+	totalBytes: number | undefined,
+	options: DownloadOptions,
+	retries: number,
+	onReopen: (response: OpenedResponse) => void,
+): AsyncGenerator<Uint8Array> {
+	let response = first;
+	let received = 0;
+	let failures = 0;
+	for (;;) {
+		// After a resume the server may ignore Range and send the whole file again: skip what we have.
+		let skip = response === first || response.statusCode === 206 ? 0 : received;
+		try {
+			for await (const chunk of response.body) {
+				let data = chunk;
+				if (skip > 0) {
+					const dropped = Math.min(skip, data.length);
+					skip -= dropped;
+					data = data.subarray(dropped);
+					if (data.length === 0) continue;
+				}
+				received += data.length;
+				if (options.maxBytes !== undefined && received > options.maxBytes) {
+					response.body.destroy?.();
+					throw tooLarge(ctx, received, options);
+				}
+				yield data;
+			}
+			if (totalBytes === undefined || received >= totalBytes) break;
+			// The connection ended early without an error: a truncated body.
+			throw new Error(`the transfer ended after ${received} of ${totalBytes} bytes`);
+		} catch (error) {
+			if (isNodeError(error) || ++failures > retries) throw transferError(ctx, url, error, options);
+			throwIfCancelled(ctx, options.errorContext);
+			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${describe(error)}), resuming`);
+			await sleepUnlessCancelled(ctx, backoffMs(failures - 1, 500, 8000), options.errorContext);
+			response = await openWithRetries(ctx, url, received, options, retries);
+			onReopen(response);
+		}
+	}
+	if (options.expectedBytes !== undefined && received !== options.expectedBytes) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The downloaded file has ${received} bytes, but the provider announced ${options.expectedBytes}`,
+			{ description: options.errorContext },
+		);
+	}
+}
+
+async function openWithRetries(
+	ctx: EngineContext,
+	url: string,
+	fromByte: number,
+	options: DownloadOptions,
+	retries: number,
+): Promise<OpenedResponse> {
+	for (let attempt = 0; ; attempt++) {
+		throwIfCancelled(ctx, options.errorContext);
+		let response: OpenedResponse;
+		try {
+			response = await open(ctx, url, fromByte, options);
+		} catch (error) {
+			if (attempt >= retries) throw transferError(ctx, url, error, options);
+			await sleepUnlessCancelled(ctx, backoffMs(attempt, 500, 8000), options.errorContext);
+			continue;
+		}
+		const { statusCode } = response;
+		if (statusCode === 200 || statusCode === 206) return response;
+		const body = await readSmallBody(response.body);
+		const transient = statusCode === 429 || statusCode >= 500;
+		if (!transient || attempt >= retries) {
+			throw new NodeApiError(ctx.getNode(), { message: body.slice(0, 300), httpCode: String(statusCode) } as JsonObject, {
+				message: downloadStatusMessage(statusCode),
+				description: [`The file host ${new URL(url).host} answered HTTP ${statusCode}.`, options.errorContext]
+					.filter(Boolean)
+					.join(' '),
+				httpCode: String(statusCode),
+			});
+		}
+		const wait = retryAfterMs(response.headers) ?? backoffMs(attempt, 500, 8000);
+		ctx.logger.info(`Download ${pathOf(url)}: HTTP ${statusCode}, retrying in ${Math.ceil(wait / 1000)} s`);
+		await sleepUnlessCancelled(ctx, Math.min(wait, 60_000), options.errorContext);
+	}
+}
+
+async function open(
+	ctx: EngineContext,
+	url: string,
+	fromByte: number,
+	options: DownloadOptions,
+): Promise<OpenedResponse> {
+	const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+	if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
+	if (options.api && new URL(url).origin === new URL(options.api.origin).origin) {
+		const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.api.credentialType, {
+			method: 'GET',
+			url,
+			headers,
+			encoding: 'stream',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			// A redirect to a storage host must not carry the credentials.
+			sendCredentialsOnCrossOriginRedirect: false,
+			abortSignal: cancelSignalOf(ctx),
+		})) as OpenedResponse;
+		return response;
+	}
+	const response = await request(url, {
+		method: 'GET',
+		headers,
+		dispatcher,
+		signal: cancelSignalOf(ctx),
+	});
+	return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+}
+
+async function readSmallBody(body: AsyncIterable<Uint8Array> & { destroy?: () => void }): Promise<string> {
+	const parts: Uint8Array[] = [];
+	let size = 0;
+	for await (const chunk of body) {
+		parts.push(chunk);
+		size += chunk.length;
+		if (size > 64 * 1024) {
+			body.destroy?.();
+			break;
+		}
+	}
+	return Buffer.concat(parts).toString('utf8');
+}
+
+function downloadStatusMessage(statusCode: number): string {
+	if (statusCode === 403 || statusCode === 401) {
+		return 'The download link was refused: it may have expired';
+	}
+	if (statusCode === 404) return 'The export file was not found at its download link';
+	return `The export file could not be downloaded (HTTP ${statusCode})`;
+}
+
+function transferError(ctx: EngineContext, url: string, error: unknown, options: DownloadOptions) {
+	if (isNodeError(error)) return error;
+	return new NodeOperationError(
+		ctx.getNode(),
+		`The export file could not be downloaded from ${new URL(url).host}: ${describe(error)}`,
+		{ description: options.errorContext },
+	);
+}
+
+function tooLarge(ctx: EngineContext, bytes: number, options: DownloadOptions) {
+	return new NodeOperationError(
+		ctx.getNode(),
+		`The export file is larger than the limit of ${options.maxBytes} bytes (${bytes} bytes or more)`,
+		{ description: ['Raise "Max File Size" in the node options, or export fewer records.', options.errorContext].filter(Boolean).join(' ') },
+	);
+}
+
+function numberHeader(headers: Record<string, unknown>, name: string): number | undefined {
+	const value = header(headers, name);
+	return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+function fileNameOf(headers: Record<string, unknown>, url: string): string | undefined {
+	const disposition = header(headers, 'content-disposition');
+	const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+	if (match) return decodeURIComponent(match[1]);
+	const last = new URL(url).pathname.split('/').pop();
+	return last ? decodeURIComponent(last) : undefined;
+}
+
+function describe(error: unknown): string {
+	if (error && typeof error === 'object') {
+		const { code, message } = error as { code?: unknown; message?: unknown };
+		if (typeof message === 'string' && message) return typeof code === 'string' ? `${message} (${code})` : message;
+	}
+	return String(error);
+}

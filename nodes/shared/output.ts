@@ -1,0 +1,122 @@
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { asNodeError } from './errors';
+import { openDownload, type DownloadOptions } from './download';
+import { parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
+import type { EngineContext, ExportFile } from './types';
+
+export type OutputMode = 'rows' | 'file';
+
+export interface RowsOutputOptions {
+	download: DownloadOptions;
+	parse: ParseOptions;
+	/** Stop after this many rows (0 or undefined: all). */
+	limit?: number;
+	pairedItem: IPairedItemData;
+}
+
+/**
+ * Downloads the files of a finished export one after another and turns every row into an
+ * n8n item. Stops downloading as soon as the row limit is reached.
+ */
+export async function filesToRows(
+	ctx: EngineContext,
+	files: ExportFile[],
+	options: RowsOutputOptions,
+): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	// One pairedItem object for all rows of an input item: large exports make millions of items.
+	const pairedItem = options.pairedItem;
+	const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+	for (const file of files) {
+		if (items.length >= limit) break;
+		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size });
+		const parse: ParseOptions = {
+			...options.parse,
+			declared: file.format ?? options.parse.declared,
+			tags: file.recordType ? { ...options.parse.tags, [RECORD_TYPE_KEY]: file.recordType } : options.parse.tags,
+		};
+		try {
+			for await (const rows of parseFile(
+				{ chunks: download.chunks, contentType: download.contentType, fileName: file.name ?? download.fileName },
+				parse,
+			)) {
+				const room = limit - items.length;
+				const take = rows.length > room ? rows.slice(0, room) : rows;
+				for (const row of take) items.push({ json: row as IDataObject, pairedItem });
+				if (items.length >= limit) break;
+			}
+		} catch (error) {
+			const xlsxHint =
+				error instanceof UnreadableFormatError && error.format === 'xlsx'
+					? 'Set "Output" to "File" to get the file, then read it with the Extract From File node.'
+					: undefined;
+			throw asNodeError(ctx.getNode(), error, [xlsxHint, options.download.errorContext].filter(Boolean).join(' '));
+		} finally {
+			download.cancel();
+		}
+	}
+	if (items.length >= limit) ctx.logger.info(`Stopped at the row limit of ${limit} rows`);
+	return items;
+}
+
+export interface FileOutputOptions {
+	download: DownloadOptions;
+	binaryPropertyName: string;
+	pairedItem: IPairedItemData;
+	/** Fields of the job put on every file item. */
+	json?: IDataObject;
+	mimeTypeOf?: (file: ExportFile, contentType: string | undefined) => string | undefined;
+}
+
+const WHOLE_FILE_ATTEMPTS = 3;
+
+/**
+ * One item per export file, with the file as n8n binary data. The download stream is handed
+ * to n8n's binary data store as it arrives, so memory stays flat however large the file is;
+ * a broken transfer restarts the file.
+ */
+export async function filesToBinary(
+	ctx: IExecuteFunctions,
+	files: ExportFile[],
+	options: FileOutputOptions,
+): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	for (const file of files) {
+		const binary = await storeFile(ctx, file, options);
+		items.push({
+			json: {
+				...options.json,
+				fileName: binary.fileName,
+				...(file.recordType ? { recordType: file.recordType } : {}),
+				fileSize: binary.fileSize,
+				mimeType: binary.mimeType,
+			},
+			binary: { [options.binaryPropertyName]: binary },
+			pairedItem: options.pairedItem,
+		});
+	}
+	return items;
+}
+
+async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: FileOutputOptions): Promise<IBinaryData> {
+	for (let attempt = 1; ; attempt++) {
+		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size });
+		const fileName = file.name ?? download.fileName ?? 'export';
+		const mimeType = options.mimeTypeOf?.(file, download.contentType) ?? download.contentType;
+		try {
+			const stream = download.stream as Parameters<typeof ctx.helpers.prepareBinaryData>[0];
+			const binary = await ctx.helpers.prepareBinaryData(stream, fileName, mimeType);
+			return binary;
+		} catch (error) {
+			download.cancel();
+			if (attempt >= WHOLE_FILE_ATTEMPTS) {
+				throw new NodeOperationError(ctx.getNode(), `The export file ${fileName} could not be stored: ${(error as Error).message}`, {
+					description: options.download.errorContext,
+				});
+			}
+			ctx.logger.info(`Storing ${fileName} failed (${(error as Error).message}), downloading it again`);
+		}
+	}
+}

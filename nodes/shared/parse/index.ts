@@ -1,0 +1,92 @@
+import type { ByteChunks, FileFormat, Row } from '../types';
+import { parseCsv, type CsvOptions } from './csv';
+import { detectFormat } from './detect';
+import { parseJsonDocument, parseJsonLines } from './jsonl';
+import { zipEntries } from './zip';
+
+export { detectFormat } from './detect';
+
+export const RECORD_TYPE_KEY = '_recordType';
+
+export interface ParseOptions {
+	csv?: Omit<CsvOptions, 'tags'>;
+	/** What the provider says the format is (content that contradicts it wins). */
+	declared?: FileFormat;
+	/** Names the record type of a zip entry (4me puts the type in each entry's name). */
+	recordTypeOfEntry?: (entryName: string) => string | undefined;
+	/** Fields put first in every row. */
+	tags?: Row;
+}
+
+export interface FileToParse {
+	chunks: ByteChunks;
+	contentType?: string;
+	fileName?: string;
+}
+
+/** Thrown for files that hold no rows we can read (xlsx, unknown formats). */
+export class UnreadableFormatError extends Error {
+	constructor(
+		readonly format: FileFormat,
+		fileName: string | undefined,
+	) {
+		super(
+			format === 'xlsx'
+				? `${fileName ?? 'The export'} is an Excel (xlsx) file: it is returned as a file, not as rows`
+				: `The format of ${fileName ?? 'the export file'} is not recognised (expected CSV, JSON Lines, JSON or zip)`,
+		);
+	}
+}
+
+/** Rows of a downloaded file in batches, whatever its format; zip entries are parsed one by one. */
+export async function* parseFile(file: FileToParse, options: ParseOptions = {}): AsyncGenerator<Row[]> {
+	const { head, chunks } = await peek(file.chunks);
+	if (!head) return;
+	const format = detectFormat({ head, contentType: file.contentType, fileName: file.fileName, declared: options.declared });
+	switch (format) {
+		case 'csv':
+			yield* parseCsv(chunks, { ...options.csv, tags: options.tags });
+			return;
+		case 'jsonl':
+			yield* parseJsonLines(chunks, options.tags);
+			return;
+		case 'json':
+			yield* parseJsonDocument(chunks, options.tags);
+			return;
+		case 'zip':
+			for await (const entry of zipEntries(chunks)) {
+				const recordType = options.recordTypeOfEntry?.(entry.name);
+				yield* parseFile(
+					{ chunks: entry.chunks, fileName: entry.name },
+					{
+						...options,
+						declared: undefined,
+						tags: recordType ? { ...options.tags, [RECORD_TYPE_KEY]: recordType } : options.tags,
+					},
+				);
+			}
+			return;
+		default:
+			throw new UnreadableFormatError(format, file.fileName);
+	}
+}
+
+/** The first non-empty chunk, and the chunks again from the start. */
+async function peek(source: ByteChunks): Promise<{ head?: Uint8Array; chunks: AsyncIterable<Uint8Array> }> {
+	const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source));
+	let first = await iterator.next();
+	while (!first.done && first.value.length === 0) first = await iterator.next();
+	if (first.done) return { chunks: (async function* () {})() };
+	const head = first.value;
+	return {
+		head,
+		chunks: (async function* () {
+			yield head;
+			for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+		})(),
+	};
+}
+
+async function* toAsync(source: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+	yield* source;
+}

@@ -1,0 +1,28 @@
+import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+
+/** The n8n contexts the engine runs in: an action node's execute() or a trigger's poll(). */
+export type EngineContext = IExecuteFunctions | IPollFunctions;
+
+export type FileFormat = 'csv' | 'jsonl' | 'json' | 'zip' | 'xlsx' | 'unknown';
+
+/** One file of a finished export, as the provider describes it. */
+export interface ExportFile {
+	url: string;
+	name?: string;
+	size?: number;
+	format?: FileFormat;
+	recordType?: string;
+}
+
+/** A provider's job status, mapped onto the engine's phases. */
+export type JobState =
+	| { phase: 'pending' | 'running'; progress?: string }
+	| { phase: 'done'; files: ExportFile[]; expiresAt?: string }
+	| { phase: 'failed' | 'expired'; reason: string; description?: string };
+
+export type DoneJobState = Extract<JobState, { phase: 'done' }>;
+
+export type Row = Record<string, unknown>;
+
+/** Bytes as they arrive from a download, a zip entry or a test. */
+export type ByteChunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
