@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import JSZip from 'jszip';
+
+import { parseCsv } from '../../nodes/shared/parse/csv';
+import { detectFormat } from '../../nodes/shared/parse/detect';
+import { parseFile } from '../../nodes/shared/parse';
+import type { Row } from '../../nodes/shared/types';
+
+async function collect(batches: AsyncIterable<Row[]>): Promise<Row[]> {
+	const rows: Row[] = [];
+	for await (const batch of batches) rows.push(...batch);
+	return rows;
+}
+
+/** The bytes cut into pieces of `size`, as a network would deliver them. */
+function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
+	const out: Uint8Array[] = [];
+	for (let start = 0; start < bytes.length; start += size) out.push(bytes.subarray(start, start + size));
+	return out;
+}
+
+const tricky =
+	'\uFEFFid,name,note,city\r\n' +
+	'1,"Smith, Jane","said ""hi""\r\nthen left",Zürich\r\n' +
+	'2,日本語,"multi\nline, with comma",\r\n' +
+	'3,\t=SUM(A1),\t-5,😀\r\n';
+
+const trickyRows = [
+	{ id: '1', name: 'Smith, Jane', note: 'said "hi"\r\nthen left', city: 'Zürich' },
+	{ id: '2', name: '日本語', note: 'multi\nline, with comma', city: '' },
+	{ id: '3', name: '=SUM(A1)', note: '-5', city: '😀' },
+];
+
+describe('CSV parser', () => {
+	it('reads BOM, CRLF, quoted commas, quotes and line breaks, unicode, and removes the formula guard', async () => {
+		const rows = await collect(parseCsv([Buffer.from(tricky)], { stripInjectionGuard: true }));
+		assert.deepEqual(rows, trickyRows);
+	});
+
+	it('gives the same rows however the bytes are cut (quotes, CRLF and multi-byte characters split)', async () => {
+		const bytes = Buffer.from(tricky);
+		for (let size = 1; size <= bytes.length; size++) {
+			const rows = await collect(parseCsv(pieces(bytes, size), { stripInjectionGuard: true }));
+			assert.deepEqual(rows, trickyRows, `cut into pieces of ${size} bytes`);
+		}
+	});
+
+	it('keeps the guard tab when asked to', async () => {
+		const rows = await collect(parseCsv([Buffer.from('a,b\n\t=1,\t@x\n')], { stripInjectionGuard: false }));
+		assert.deepEqual(rows, [{ a: '\t=1', b: '\t@x' }]);
+	});
+
+	it('removes the tab only before = + - @', async () => {
+		const rows = await collect(parseCsv([Buffer.from('a,b\n\tplain,\t+1\n')], { stripInjectionGuard: true }));
+		assert.deepEqual(rows, [{ a: '\tplain', b: '+1' }]);
+	});
+
+	it('gives no rows for a file with only a header, or an empty file', async () => {
+		assert.deepEqual(await collect(parseCsv([Buffer.from('id,name\r\n')])), []);
+		assert.deepEqual(await collect(parseCsv([Buffer.from('')])), []);
+	});
+
+	it('reads a last line without a line break, and names blank and repeated headers', async () => {
+		const rows = await collect(parseCsv([Buffer.from('a,,a\n1,2,3')]));
+		assert.deepEqual(rows, [{ a: '1', column_2: '2', a_2: '3' }]);
+	});
+
+	it('keys columns by header name whatever their order', async () => {
+		const one = await collect(parseCsv([Buffer.from('id,name\n1,x\n')]));
+		const two = await collect(parseCsv([Buffer.from('name,id\nx,1\n')]));
+		assert.deepEqual(one[0], { id: '1', name: 'x' });
+		assert.equal(two[0].id, one[0].id);
+		assert.equal(two[0].name, one[0].name);
+	});
+
+	it('fails clearly on a quote that is never closed', async () => {
+		await assert.rejects(collect(parseCsv([Buffer.from('a,b\n1,"open\n2,3\n')])), /ends inside a quoted value/);
+	});
+
+	it('detects semicolon and tab delimiters when none is given', async () => {
+		assert.deepEqual(await collect(parseCsv([Buffer.from('a;b\n1;2\n')])), [{ a: '1', b: '2' }]);
+		assert.deepEqual(await collect(parseCsv([Buffer.from('a\tb\n1\t2\n')])), [{ a: '1', b: '2' }]);
+	});
+
+	it('puts tags first in every row', async () => {
+		const rows = await collect(parseCsv([Buffer.from('id\n7\n')], { tags: { _recordType: 'sites' } }));
+		assert.deepEqual(Object.keys(rows[0]), ['_recordType', 'id']);
+	});
+});
+
+describe('format detection and parseFile', () => {
+	it('tells zip by its magic bytes whatever the name says', () => {
+		const zipHead = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0]);
+		assert.equal(detectFormat({ head: zipHead, fileName: 'export.csv' }), 'zip');
+		assert.equal(detectFormat({ head: zipHead, fileName: 'report.xlsx' }), 'xlsx');
+		assert.equal(detectFormat({ head: Buffer.from('id,name\n'), fileName: 'export.zip' }), 'csv');
+	});
+
+	it('tells JSON Lines from a JSON document', () => {
+		assert.equal(detectFormat({ head: Buffer.from('{"a":1}\n{"a":2}\n') }), 'jsonl');
+		assert.equal(detectFormat({ head: Buffer.from('[{"a":1}]') }), 'json');
+		assert.equal(detectFormat({ head: Buffer.from('{\n "a": 1\n}') }), 'json');
+		assert.equal(detectFormat({ head: Buffer.from('x'), contentType: 'application/x-ndjson' }), 'jsonl');
+		assert.equal(detectFormat({ head: Buffer.from('a,b'), fileName: 'data.jsonl' }), 'jsonl');
+	});
+
+	it('reads JSON Lines and JSON documents into rows', async () => {
+		const lines = await collect(parseFile({ chunks: pieces(Buffer.from('{"Id":"a","n":1}\r\n\n{"Id":"b","n":2}'), 3) }));
+		assert.deepEqual(lines, [{ Id: 'a', n: 1 }, { Id: 'b', n: 2 }]);
+		const document = await collect(parseFile({ chunks: [Buffer.from('{"data":[{"id":1},{"id":2}],"total":2}')], fileName: 'x.json' }));
+		assert.deepEqual(document, [{ id: 1 }, { id: 2 }]);
+	});
+
+	it('names the line of broken JSON Lines', async () => {
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('{"a":1}\n{"a":\n')], fileName: 'x.jsonl' })), /Line 2/);
+	});
+
+	it('reads every entry of a zip, tagging rows with the record type of their entry', async () => {
+		const zip = new JSZip();
+		zip.file('20211108-people-wdc.csv', 'id,name\n1,Ann\n');
+		zip.file('20211108-people_contact_details-wdc.csv', 'id,email\n1,ann@example.com\n');
+		zip.file('notes.jsonl', '{"id":9}\n');
+		const bytes = await zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+		const types = ['people', 'people_contact_details'];
+		const rows = await collect(
+			parseFile(
+				{ chunks: pieces(bytes, 100), fileName: 'export.zip' },
+				{ recordTypeOfEntry: (name) => [...types].sort((a, b) => b.length - a.length).find((t) => name.includes(`-${t}-`)) },
+			),
+		);
+		assert.equal(rows.length, 3);
+		assert.deepEqual(rows.find((row) => row.id === 9), { id: 9 });
+		assert.deepEqual(
+			rows.map((row) => row._recordType ?? 'untagged').sort(),
+			['people', 'people_contact_details', 'untagged'],
+		);
+		assert.ok(rows.some((row) => row.email === 'ann@example.com' && row._recordType === 'people_contact_details'));
+		assert.ok(rows.some((row) => row.name === 'Ann' && row._recordType === 'people'));
+	});
+
+	it('refuses xlsx as rows with a clear message', async () => {
+		const zip = new JSZip();
+		zip.file('[Content_Types].xml', '<Types/>');
+		const bytes = await zip.generateAsync({ type: 'uint8array' });
+		await assert.rejects(collect(parseFile({ chunks: [bytes], fileName: 'requests.xlsx' })), /Excel \(xlsx\) file/);
+	});
+});
