@@ -449,7 +449,7 @@ function generatedBlock(type: string, count: number, startId: number, sinceMs: n
 	return {
 		count,
 		startId,
-		columns: [...generator.columns, 'created_at', 'updated_at'],
+		columns: ['id', ...generator.columns, 'created_at', 'updated_at'],
 		updatedAtMs,
 		values: (index) => {
 			const updated = updatedAtMs(index);
