@@ -2,7 +2,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { JsonObject } from 'n8n-workflow';
 import { Agent, interceptors, request } from 'undici';
 
-import { isNodeError } from './errors';
+import { describeError, isNodeError } from './errors';
 import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled } from './cancel';
 import { pathOf } from './http';
 import { backoffMs, header, retryAfterMs } from './retry';
@@ -15,12 +15,6 @@ export interface DownloadOptions {
 	expectedBytes?: number;
 	/** Added to every error, e.g. the job id so the user can resume. */
 	errorContext?: string;
-	/**
-	 * Files on the provider's API host need its credentials: they are fetched through n8n's
-	 * authenticated helper. Files anywhere else (signed storage URLs) are fetched with no
-	 * credentials at all, so a token can never reach another host.
-	 */
-	api?: { origin: string; credentialType: string };
 	retries?: number;
 }
 
@@ -111,7 +105,7 @@ async function* resumingChunks(
 		} catch (error) {
 			if (isNodeError(error) || ++failures > retries) throw transferError(ctx, url, error, options);
 			throwIfCancelled(ctx, options.errorContext);
-			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${describe(error)}), resuming`);
+			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${describeError(error)}), resuming`);
 			await sleepUnlessCancelled(ctx, backoffMs(failures - 1, 500, 8000), options.errorContext);
 			response = await openWithRetries(ctx, url, received, options, retries);
 			onReopen(response);
@@ -137,7 +131,7 @@ async function openWithRetries(
 		throwIfCancelled(ctx, options.errorContext);
 		let response: OpenedResponse;
 		try {
-			response = await open(ctx, url, fromByte, options);
+			response = await open(ctx, url, fromByte);
 		} catch (error) {
 			if (attempt >= retries) throw transferError(ctx, url, error, options);
 			await sleepUnlessCancelled(ctx, backoffMs(attempt, 500, 8000), options.errorContext);
@@ -162,28 +156,13 @@ async function openWithRetries(
 	}
 }
 
-async function open(
-	ctx: EngineContext,
-	url: string,
-	fromByte: number,
-	options: DownloadOptions,
-): Promise<OpenedResponse> {
+/**
+ * Export files sit behind signed URLs on storage hosts: they are fetched with no credentials
+ * at all, so a token can never reach a host other than the provider's API host.
+ */
+async function open(ctx: EngineContext, url: string, fromByte: number): Promise<OpenedResponse> {
 	const headers: Record<string, string> = { 'accept-encoding': 'identity' };
 	if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
-	if (options.api && new URL(url).origin === new URL(options.api.origin).origin) {
-		const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.api.credentialType, {
-			method: 'GET',
-			url,
-			headers,
-			encoding: 'stream',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-			// A redirect to a storage host must not carry the credentials.
-			sendCredentialsOnCrossOriginRedirect: false,
-			abortSignal: cancelSignalOf(ctx),
-		})) as OpenedResponse;
-		return response;
-	}
 	const response = await request(url, {
 		method: 'GET',
 		headers,
@@ -219,7 +198,7 @@ function transferError(ctx: EngineContext, url: string, error: unknown, options:
 	if (isNodeError(error)) return error;
 	return new NodeOperationError(
 		ctx.getNode(),
-		`The export file could not be downloaded from ${new URL(url).host}: ${describe(error)}`,
+		`The export file could not be downloaded from ${new URL(url).host}: ${describeError(error)}`,
 		{ description: options.errorContext },
 	);
 }
@@ -243,12 +222,4 @@ function fileNameOf(headers: Record<string, unknown>, url: string): string | und
 	if (match) return decodeURIComponent(match[1]);
 	const last = new URL(url).pathname.split('/').pop();
 	return last ? decodeURIComponent(last) : undefined;
-}
-
-function describe(error: unknown): string {
-	if (error && typeof error === 'object') {
-		const { code, message } = error as { code?: unknown; message?: unknown };
-		if (typeof message === 'string' && message) return typeof code === 'string' ? `${message} (${code})` : message;
-	}
-	return String(error);
 }

@@ -13,6 +13,16 @@ export function isNodeError(error: unknown): error is NodeError {
  */
 export function asNodeError(node: INode, error: unknown, description?: string): NodeError {
 	if (isNodeError(error)) return error;
-	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, message, { description });
+	// Passing the Error itself keeps its stack for n8n's error details.
+	return new NodeOperationError(node, error instanceof Error ? error : String(error), { description });
+}
+
+/** A short, secret-free description of a low-level failure (a network error's code and message). */
+export function describeError(error: unknown): string {
+	if (error && typeof error === 'object') {
+		const { code, message } = error as { code?: unknown; message?: unknown };
+		if (typeof message === 'string' && message) return typeof code === 'string' ? `${message} (${code})` : message;
+		if (typeof code === 'string') return code;
+	}
+	return String(error);
 }

@@ -2,6 +2,7 @@ import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions, JsonObject 
 import { NodeApiError } from 'n8n-workflow';
 
 import { cancelSignalOf, sleepUnlessCancelled } from './cancel';
+import { describeError } from './errors';
 import { backoffMs, retryAfterMs } from './retry';
 import type { EngineContext } from './types';
 
@@ -66,7 +67,7 @@ export async function apiRequest<T = unknown>(
 			})) as ApiResponse<T>;
 		} catch (error) {
 			if (++failed >= MAX_FAILED_ATTEMPTS) throw networkError(ctx, options, error);
-			await waitBeforeRetry(ctx, options, backoffMs(failed - 1, 1000, 8000), describe(error));
+			await waitBeforeRetry(ctx, options, backoffMs(failed - 1, 1000, 8000), describeError(error));
 			continue;
 		}
 
@@ -117,9 +118,9 @@ function apiError(ctx: EngineContext, options: ApiRequestOptions, statusCode: nu
 }
 
 function networkError(ctx: EngineContext, options: ApiRequestOptions, error: unknown) {
-	const response: JsonObject = { message: describe(error) };
+	const response: JsonObject = { message: describeError(error) };
 	return new NodeApiError(ctx.getNode(), response, {
-		message: `Could not reach ${new URL(options.url).host}: ${describe(error)}`,
+		message: `Could not reach ${new URL(options.url).host}: ${describeError(error)}`,
 		description: options.errorContext,
 	});
 }
@@ -138,15 +139,6 @@ export function messageOf(body: unknown): string | undefined {
 		if (typeof value === 'string') return value;
 	}
 	return undefined;
-}
-
-function describe(error: unknown): string {
-	if (error && typeof error === 'object') {
-		const { code, message } = error as { code?: unknown; message?: unknown };
-		if (typeof code === 'string' && code) return code;
-		if (typeof message === 'string') return message;
-	}
-	return String(error);
 }
 
 /** A URL without its query string: signed URLs carry secrets there. */

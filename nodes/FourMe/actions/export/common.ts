@@ -3,7 +3,6 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from '../../../shared/job';
 import type { DownloadOptions } from '../../../shared/download';
 import type { ParseOptions } from '../../../shared/parse';
-import { fourMeBase, CREDENTIAL_TYPE } from '../../transport';
 import { parseFrom, parseRecordTypes, type ExportRequest } from '../../helpers/exportJob';
 import { EXPORT_TYPES, exportTypeOptions, recordTypeOfEntry } from '../../helpers/recordTypes';
 
@@ -177,13 +176,20 @@ export function readSchedule(options: IDataObject): PollSchedule {
 	};
 }
 
-export async function readDownloadOptions(ctx: IExecuteFunctions, options: IDataObject, errorContext: string): Promise<DownloadOptions> {
-	const { baseUrl } = await fourMeBase(ctx);
+export function readDownloadOptions(options: IDataObject, errorContext: string): DownloadOptions {
 	const maxMb = typeof options.maxFileSizeMb === 'number' && options.maxFileSizeMb > 0 ? options.maxFileSizeMb : undefined;
+	return { maxBytes: maxMb ? Math.round(maxMb * 1024 * 1024) : undefined, errorContext };
+}
+
+/** The Options collection of an operation, its entries in alphabetical order as n8n lists them. */
+export function optionsCollection(options: INodeProperties[]): INodeProperties {
 	return {
-		maxBytes: maxMb ? Math.round(maxMb * 1024 * 1024) : undefined,
-		errorContext,
-		api: { origin: new URL(baseUrl).origin, credentialType: CREDENTIAL_TYPE },
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options: [...options].sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	};
 }
 

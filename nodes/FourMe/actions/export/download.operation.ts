@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { waitForJob } from '../../../shared/job';
 import type { DoneJobState } from '../../../shared/types';
 import { getExportStatus, resumeHint, usableUrl } from '../../helpers/exportJob';
-import { downloadOptions, forOperations, outputFields, readSchedule, waitOptions } from './common';
+import { downloadOptions, forOperations, optionsCollection, outputFields, readSchedule, waitOptions } from './common';
 import { emitFiles } from './emit';
 
 export const description: INodeProperties[] = forOperations(['download'], [
@@ -19,14 +19,7 @@ export const description: INodeProperties[] = forOperations(['download'], [
 		hint: 'Use an expression such as {{ $json.token }} or {{ $json.url }}',
 	},
 	...outputFields,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...downloadOptions, ...waitOptions].sort((a, b) => a.displayName.localeCompare(b.displayName)),
-	},
+	optionsCollection([...downloadOptions, ...waitOptions]),
 ]);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {

@@ -17,7 +17,7 @@ export async function emitFiles(
 	const output = ctx.getNodeParameter('output', itemIndex) as string;
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const errorContext = job.token ? resumeHint(job.token) : 'Start a new export to get a fresh download link.';
-	const download = await readDownloadOptions(ctx, options, errorContext);
+	const download = readDownloadOptions(options, errorContext);
 	const pairedItem = { item: itemIndex };
 	if (output === 'file') {
 		return filesToBinary(ctx, done.files, {

@@ -8,6 +8,7 @@ import {
 	downloadOptions,
 	exportRequestFields,
 	forOperations,
+	optionsCollection,
 	formatOption,
 	localeOption,
 	outputFields,
@@ -19,16 +20,7 @@ import {
 export const description: INodeProperties[] = forOperations(['export'], [
 	...exportRequestFields,
 	...outputFields,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [formatOption, localeOption, ...downloadOptions, ...waitOptions].sort((a, b) =>
-			a.displayName.localeCompare(b.displayName),
-		),
-	},
+	optionsCollection([formatOption, localeOption, ...downloadOptions, ...waitOptions]),
 ]);
 
 /** Starts an export, waits until 4me has made the file, downloads and parses it. */

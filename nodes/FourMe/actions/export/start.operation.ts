@@ -1,18 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { startExport } from '../../helpers/exportJob';
-import { exportRequestFields, forOperations, formatOption, localeOption, readExportRequest } from './common';
+import { exportRequestFields, forOperations, formatOption, localeOption, optionsCollection, readExportRequest } from './common';
 
 export const description: INodeProperties[] = forOperations(['start'], [
 	...exportRequestFields,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [formatOption, localeOption],
-	},
+	optionsCollection([formatOption, localeOption]),
 ]);
 
 /** Starts an export and returns its token at once, for workflows that wait with n8n's Wait node. */
