@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
@@ -67,6 +69,27 @@ describe('4me node: start, status and download operations', () => {
 		assert.equal(byUrl.error, undefined, byUrl.error?.message);
 		assert.equal(byUrl.items.length, emulator.records.count('people') + emulator.records.count('sites'));
 		assert.ok(byUrl.items.every((item) => item.json._recordType === 'people' || item.json._recordType === 'sites'));
+	});
+
+	it('follows a redirect from a download URL to the file, still without credentials', async () => {
+		const started = await runFourMe(emulator, { operation: 'start', recordTypes: ['teams'] });
+		const token = String(started.items[0].json.token);
+		await runFourMe(emulator, { operation: 'download', token });
+		const status = (await runFourMe(emulator, { operation: 'getStatus', token })).items[0].json;
+		const redirector = createServer((_request, response) => {
+			response.writeHead(302, { location: String(status.url) }).end();
+		});
+		await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+		try {
+			const { port } = redirector.address() as AddressInfo;
+			const result = await runFourMe(emulator, { operation: 'download', token: `http://127.0.0.1:${port}/short-link` });
+			assert.equal(result.error, undefined, result.error?.message);
+			assert.equal(result.items.length, emulator.records.count('teams'));
+			const last = emulator.requests.filter((request) => request.host === 'storage').at(-1);
+			assert.equal(last?.headers.authorization, undefined);
+		} finally {
+			redirector.close();
+		}
 	});
 
 	it('runs once per input item, pairing every row with its item', async () => {
