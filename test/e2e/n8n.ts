@@ -1,0 +1,150 @@
+// A real n8n, installed from the npm registry the way a self-hoster installs it, with this
+// package installed from its `npm pack` tarball the way n8n installs community packages.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const N8N_VERSION = '2.41.1';
+const root = resolve(__dirname, '../..');
+// Cached between local runs, ignored by git; CI starts without it.
+const installDir = join(root, '.n8n-e2e', `n8n-${N8N_VERSION}`);
+const readyMarker = join(installDir, '.ready');
+const n8nBin = join(installDir, 'node_modules', 'n8n', 'bin', 'n8n');
+// The Node the tests run under (24, from the `node` devDependency) is the one n8n runs under.
+const pathWithOurNode = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+
+/**
+ * Installs n8n once (about 6 minutes): without install scripts (the Kafka node's downloads from
+ * the internet), then compiles SQLite's binding. It uses Node-API, so headers of the machine's
+ * Node (npm's `nodedir`) build a binding that Node 24 loads.
+ */
+export async function ensureN8nInstalled(log: (line: string) => void = () => {}): Promise<void> {
+	if (existsSync(readyMarker)) return;
+	mkdirSync(installDir, { recursive: true });
+	writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'n8n-e2e', private: true }));
+	const env = { ...process.env, PATH: pathWithOurNode };
+	log(`installing n8n ${N8N_VERSION} into ${installDir} (several minutes, once)`);
+	await run('npm', ['install', `n8n@${N8N_VERSION}`, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+		cwd: installDir,
+		env,
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	log('compiling sqlite3 (about 2 minutes)');
+	const nodeDir = (await run('npm', ['config', 'get', 'nodedir'], { env })).stdout.trim();
+	await run(process.execPath, [nodeGyp(), 'rebuild', '-j', '2', ...(nodeDir && nodeDir !== 'undefined' ? [`--nodedir=${nodeDir}`] : [])], {
+		cwd: join(installDir, 'node_modules', 'sqlite3'),
+		env,
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	writeFileSync(readyMarker, new Date().toISOString());
+}
+
+/** npm's own node-gyp (npm sets npm_config_node_gyp for scripts). */
+function nodeGyp(): string {
+	if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
+	return join(dirname(require.resolve('npm/package.json', { paths: ['/usr/lib/node_modules', '/usr/local/lib/node_modules'] })), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+}
+
+/** `npm pack` of this package (dist/ must be built). */
+export async function packPackage(destination: string): Promise<string> {
+	const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination], { cwd: root });
+	return join(destination, JSON.parse(stdout)[0].filename);
+}
+
+export interface CliResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+/** One n8n user folder (SQLite database, community nodes, encryption key), deleted by cleanup(). */
+export class N8nInstance {
+	readonly userFolder = mkdtempSync(join(tmpdir(), 'n8n-e2e-'));
+
+	readonly env: NodeJS.ProcessEnv = {
+		...process.env,
+		PATH: pathWithOurNode,
+		N8N_USER_FOLDER: this.userFolder,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_RUNNERS_ENABLED: 'false',
+		N8N_LOG_LEVEL: 'info',
+		N8N_ENCRYPTION_KEY: 'e2e-not-a-secret-key',
+		N8N_SECURE_COOKIE: 'false',
+		DB_SQLITE_POOL_SIZE: '0',
+	};
+
+	/** Installs the tarball where n8n looks for community packages, as n8n's own installer does. */
+	async installPackage(tarball: string): Promise<void> {
+		const nodesDir = join(this.userFolder, '.n8n', 'nodes');
+		mkdirSync(nodesDir, { recursive: true });
+		writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
+		await run('npm', ['install', tarball, '--omit=peer', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: nodesDir, env: this.env });
+	}
+
+	cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+		return new Promise((resolvePromise, reject) => {
+			const child = spawn(process.execPath, [n8nBin, ...args], { env: { ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+			let stdout = '';
+			let stderr = '';
+			child.stdout.on('data', (chunk) => (stdout += chunk));
+			child.stderr.on('data', (chunk) => (stderr += chunk));
+			child.on('error', reject);
+			child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+		});
+	}
+
+	async cliOk(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+		const result = await this.cli(args, extraEnv);
+		if (result.code !== 0) throw new Error(`n8n ${args.join(' ')} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+		return result;
+	}
+
+	async importJson(kind: 'workflow' | 'credentials', data: unknown): Promise<void> {
+		const file = join(this.userFolder, `${kind}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+		writeFileSync(file, JSON.stringify(data));
+		await this.cliOk([`import:${kind}`, `--input=${file}`]);
+	}
+
+	/** Runs a workflow once with `n8n execute` and returns the run data n8n prints. */
+	async execute(workflowId: string): Promise<ExecutionRun> {
+		const result = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		const start = result.stdout.indexOf('{\n');
+		if (start < 0) throw new Error(`n8n execute printed no run data (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+		return JSON.parse(result.stdout.slice(start)) as ExecutionRun;
+	}
+
+	async nodeTypes(): Promise<Array<{ name: string }>> {
+		const file = join(this.userFolder, 'nodes.json');
+		await this.cliOk(['export:nodes', `--output=${file}`]);
+		return JSON.parse(readFileSync(file, 'utf8'));
+	}
+
+	cleanup(): void {
+		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+export interface ExecutionRun {
+	data: {
+		resultData: {
+			error?: { message: string; description?: string };
+			runData: Record<string, Array<{ error?: { message: string }; data?: { main: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { fileName?: string; mimeType?: string }> }>> } }>>;
+		};
+	};
+	status?: string;
+}
+
+/** Items a node output in a run (output 0 of its first run). */
+export function itemsOf(run: ExecutionRun, nodeName: string) {
+	const nodeRuns = run.data.resultData.runData[nodeName];
+	if (!nodeRuns) throw new Error(`node "${nodeName}" did not run; ran: ${Object.keys(run.data.resultData.runData).join(', ')}`);
+	if (nodeRuns[0].error) throw new Error(`node "${nodeName}" failed: ${nodeRuns[0].error.message}`);
+	return nodeRuns[0].data?.main[0] ?? [];
+}
