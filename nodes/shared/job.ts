@@ -26,10 +26,17 @@ export interface WaitForJobOptions {
 	resumeHint: string;
 	poll: () => Promise<JobState>;
 	schedule: PollSchedule;
+	/** Return undefined at the timeout instead of failing: a trigger resumes the job on its next poll. */
+	resumeLaterOnTimeout?: boolean;
 }
 
 /** Polls a started job until it is done, and fails clearly when it fails, expires or takes too long. */
-export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<DoneJobState> {
+export async function waitForJob(
+	ctx: EngineContext,
+	options: WaitForJobOptions & { resumeLaterOnTimeout: true },
+): Promise<DoneJobState | undefined>;
+export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<DoneJobState>;
+export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<DoneJobState | undefined> {
 	const { jobLabel, resumeHint, schedule } = options;
 	const startedAt = Date.now();
 	let lastReported = '';
@@ -51,6 +58,10 @@ export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions)
 				});
 		}
 		const remaining = schedule.timeoutMs - (Date.now() - startedAt);
+		if (remaining <= 0 && options.resumeLaterOnTimeout) {
+			ctx.logger.info(`${jobLabel}: still ${state.phase}, will check again on the next poll`);
+			return undefined;
+		}
 		if (remaining <= 0) {
 			throw new NodeOperationError(
 				ctx.getNode(),

@@ -18,7 +18,13 @@ export interface ExportFile {
 export type JobState =
 	| { phase: 'pending' | 'running'; progress?: string }
 	| { phase: 'done'; files: ExportFile[]; expiresAt?: string }
-	| { phase: 'failed' | 'expired'; reason: string; description?: string };
+	| {
+			phase: 'failed' | 'expired';
+			reason: string;
+			description?: string;
+			/** A provider's machine-readable cause, e.g. 4me's `rate_limit_exceeded`. */
+			code?: string;
+	  };
 
 export type DoneJobState = Extract<JobState, { phase: 'done' }>;
 

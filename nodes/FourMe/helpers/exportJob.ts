@@ -22,7 +22,7 @@ export interface ExportStatus {
 }
 
 // 4me: "A Partial Export ... is limited to a maximum of 2 months backwards."
-const MAX_FROM_MONTHS = 2;
+export const MAX_FROM_MONTHS = 2;
 
 export function resumeHint(token: string): string {
 	return `The 4me export token is ${token}: use the operation "Get Export Status" or "Download Export" with it to pick the export up again.`;
@@ -102,6 +102,7 @@ function exportLimitHit(request: Pick<ExportRequest, 'types' | 'from'>): JobStat
 	if (!request.types.length) {
 		return {
 			phase: 'failed',
+			code: 'rate_limit_exceeded',
 			reason: '4me refused the export: one of its export limits was exceeded',
 			description:
 				'A full export of more than 10,000 records runs only once per day per record type, and a partial export goes back at most 2 months.',
@@ -111,12 +112,14 @@ function exportLimitHit(request: Pick<ExportRequest, 'types' | 'from'>): JobStat
 	if (request.from) {
 		return {
 			phase: 'failed',
+			code: 'rate_limit_exceeded',
 			reason: `4me refused the partial export of ${types}: its export limits were exceeded`,
 			description: `A partial export can go back at most ${MAX_FROM_MONTHS} months. Choose a later "Created or Updated Since" date.`,
 		};
 	}
 	return {
 		phase: 'failed',
+		code: 'rate_limit_exceeded',
 		reason: `4me refused the full export of ${types}: a full export of more than 10,000 records can run only once per day per record type`,
 		description:
 			'Use a partial export instead (Records: "Created or Updated Since", at most 2 months back), or run the full export again tomorrow.',
