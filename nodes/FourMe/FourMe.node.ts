@@ -7,6 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import * as exportResource from './actions/export/Export.resource';
+import * as importResource from './actions/import/Import.resource';
 import { router } from './actions/router';
 
 export class FourMe implements INodeType {
@@ -17,7 +18,7 @@ export class FourMe implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Export records from 4me (Xurrent) in bulk: start an export, wait for it and get its rows or file',
+		description: 'Export and import 4me (Xurrent) records in bulk: start a job, wait for it and get its rows, file or result',
 		defaults: { name: '4me' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -29,10 +30,14 @@ export class FourMe implements INodeType {
 				name: 'resource',
 				type: 'options',
 				noDataExpression: true,
-				options: [{ name: 'Export', value: 'export' }],
+				options: [
+					{ name: 'Export', value: 'export', description: 'Get records out of 4me in bulk' },
+					{ name: 'Import', value: 'import', description: 'Create or update records in bulk from a CSV file or items' },
+				],
 				default: 'export',
 			},
 			...exportResource.description,
+			...importResource.description,
 		],
 	};
 

@@ -1,13 +1,17 @@
 /**
- * Local emulator of the 4me (Xurrent) Bulk Export API, for tests and demos.
+ * Local emulator of the 4me (Xurrent) Bulk Export and Import APIs, for tests and demos.
  *
- * Behaviour follows /work/shared/seeds/4me-bulk-export.txt and /work/shared/providers.md section 1
- * ("pm:<line>" below points into providers.md), not any client code. Two servers:
- *   - the API (`apiUrl`, 127.0.0.1): POST /v1/export, GET /v1/export/{token}, GET /v1/me;
- *   - a pretend S3 (`storageOrigin`, host name `localhost`): pre-signed downloads that refuse an
- *     Authorization header, so a client leaking the API token to the storage host fails loudly.
- * The import side (POST /v1/import) is meant to be added as another route next to the export ones.
+ * Behaviour follows /work/shared/seeds/4me-bulk-export.txt, /work/shared/seeds/4me-bulk-import-files.txt
+ * and /work/shared/providers.md section 1 ("pm:<line>" below points into providers.md), plus the
+ * public 4me developer pages on import files, not any client code. Two servers:
+ *   - the API (`apiUrl`, 127.0.0.1): POST /v1/export, GET /v1/export/{token}, POST /v1/import,
+ *     GET /v1/import/{token}, GET /v1/me;
+ *   - a pretend S3 (`storageOrigin`, host name `localhost`): pre-signed downloads (export files,
+ *     import log files) that refuse an Authorization header, so a client leaking the API token to
+ *     the storage host fails loudly.
+ * [I] marks a choice made where the public documentation is silent.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -19,6 +23,7 @@ import {
 	HttpError,
 	logRequest,
 	parseByteRange,
+	type MultipartPart,
 	readParams,
 	sendBytes,
 	sendEmpty,
@@ -58,6 +63,8 @@ export interface FourMeRecords {
 	count(type: string): number;
 	/** All rows of a type (materialized: do not call it on a million rows). */
 	list(type: string): Row[];
+	/** One record by id (generated or hand-made), or undefined. */
+	get(type: string, id: string): Row | undefined;
 }
 
 export interface FourMeFaults {
@@ -75,6 +82,11 @@ export interface FourMeFaults {
 	pollsUntilDone(polls: number): void;
 	/** The next created job stays queued/processing forever. */
 	neverFinish(): void;
+	/**
+	 * The next created import ends `{"state":"error","message":message,...}` after applying its
+	 * first `afterRows` data rows (default 0), with a log file. Export jobs do not consume it.
+	 */
+	importError(message: string, afterRows?: number): void;
 	/** Files of jobs created from now on start with a UTF-8 BOM (a switch, not consumed). */
 	bom(on: boolean): void;
 	/** Files of jobs created from now on have their columns in a shuffled order (a switch, not consumed). */
@@ -110,6 +122,54 @@ export interface FourMeExportJob {
 	failure?: Record<string, unknown>;
 }
 
+/** The `results` object of an import poll; the keys and their order are the documented ones (pm:167-172). */
+export interface FourMeImportResults {
+	created: number;
+	updated: number;
+	deleted: number;
+	unchanged: number;
+	failures: number;
+	errors: number;
+}
+
+export type FourMeImportState = 'queued' | 'processing' | 'done' | 'error';
+
+export interface FourMeImportJob {
+	token: string;
+	account: string;
+	/** The import `type` as sent (e.g. `people`). */
+	type: string;
+	/** The file part's filename as sent (the Ruby SDK sends a full path). */
+	fileName?: string;
+	/** Size of the uploaded file in bytes. */
+	bytes: number;
+	/** How the file was read: UTF-8 (with or without BOM) or UTF-16LE (BOM required). */
+	encoding: 'utf-8' | 'utf-8-bom' | 'utf-16le';
+	/** ',' (CSV) or TAB (TSV), detected from the header row. */
+	delimiter: ',' | '\t';
+	/** Header labels as they appear in the file. */
+	header: string[];
+	/** The store column each header label maps to; undefined = ignored (unknown field or duplicate). */
+	columns: Array<string | undefined>;
+	/** Data rows read from the file (blank lines excluded; for an aborted file only the rows before the error). */
+	rows: number;
+	bodyEncoding: 'multipart' | 'json' | 'urlencoded' | 'none';
+	createdAt: Date;
+	polls: number;
+	state: FourMeImportState;
+	/** File line of the last applied row (the `line` of a processing answer). */
+	line: number;
+	results: FourMeImportResults;
+	/** The message of an `error` answer. */
+	message?: string;
+	/** Set when the job reached done/error (the 5-minute 404 counts from here). */
+	completedAt?: Date;
+	/** Pre-signed URL of the log file (set at completion). */
+	logfile?: string;
+	/** The log file's text, for assertions. */
+	logText?: string;
+}
+
 export interface FourMeEmulator {
 	/** `http://127.0.0.1:<port>/v1` */
 	apiUrl: string;
@@ -117,8 +177,10 @@ export interface FourMeEmulator {
 	storageOrigin: string;
 	/** A personal access token of an Account Administrator of `account` (and of `otherAccount`). */
 	token: string;
-	/** A valid token whose person may not export: 403 on /export. */
+	/** A valid token whose person may not export or import: 403 on /export and /import. */
 	tokenWithoutExportScope: string;
+	/** A valid token of an Account Administrator whose token lacks the Import scope: 403 on /import only. */
+	tokenWithoutImportScope: string;
 	/** The default account of the token's person; the account header may be left out for it. */
 	account: string;
 	/** A second account the token may use (its id has a hyphen, like 4me's `wna-it`). */
@@ -128,13 +190,15 @@ export interface FourMeEmulator {
 	faults: FourMeFaults;
 	requests: Array<LoggedRequest<'api' | 'storage'>>;
 	jobs: FourMeExportJob[];
+	/** Import jobs in creation order. */
+	imports: FourMeImportJob[];
 	close(): Promise<void>;
 }
 
 export interface FourMeEmulatorOptions {
 	port?: number;
 	storagePort?: number;
-	/** Polls answered queued/processing before the final state, for every job (default 2). */
+	/** Polls answered queued/processing before the final state, for every export and import job (default 2). */
 	pollsUntilDone?: number;
 	/** Load the built-in sample records (default true). */
 	seed?: boolean;
@@ -165,6 +229,24 @@ export const FOURME_EXPORT_TYPES: readonly string[] = [
 	'workflow_template_automation_rules', 'workflow_templates', 'workflows', 'shop_article_categories',
 ];
 
+/** Import `type` values, pm:173-183. */
+export const FOURME_IMPORT_TYPES: readonly string[] = [
+	'calendars', 'cis', 'ci_relations', 'closure_codes', 'contracts', 'custom_collections', 'custom_collection_elements',
+	'custom_views', 'email_templates', 'first_line_support_agreements', 'holidays', 'invoices', 'knowledge_articles', 'notes',
+	'organizations', 'organizations_contact_details', 'organizations_time_allocations', 'out_of_office_periods', 'pdf_designs',
+	'people', 'people_contact_details', 'people_roles', 'problems', 'product_categories', 'products', 'projects',
+	'project_categories', 'project_tasks', 'project_task_assignments', 'project_task_templates',
+	'project_task_template_assignments', 'project_templates', 'releases', 'requests', 'request_templates', 'rfc_types', 'risks',
+	'risk_severities', 'scrum_workspaces', 'services', 'service_categories', 'service_instances', 'service_offerings',
+	'service_offering_rfc_type_activity_rates', 'shop_articles', 'shop_article_categories', 'shop_order_lines', 'short_urls',
+	'sites', 'skill_pools', 'slas', 'sla_coverage_groups', 'sla_notification_schemes', 'sla_notification_rules',
+	'slas_financial_details_rfc_type_activities', 'sprints', 'sprint_backlog_items', 'standard_service_requests', 'surveys',
+	'survey_questions', 'survey_responses', 'survey_answers', 'tasks', 'task_approvals', 'task_templates',
+	'task_template_approvals', 'teams', 'timesheet_settings', 'time_allocations', 'time_entries', 'trusted_organizations',
+	'ui_extensions', 'waiting_for_customer_follow_ups', 'waiting_for_customer_rules', 'workflow_templates', 'workflow_types',
+	'workflows',
+];
+
 export const FOURME_RATE_LIMIT = 3600; // pm:187
 /** A full export of a type with more rows than this runs once a day (pm:81-82). */
 export const FULL_EXPORT_DAILY_THRESHOLD = 10000;
@@ -191,6 +273,7 @@ const MIME = {
 const ACCESS_KEY_ID = 'AKIAEMU';
 const RATE_LIMIT_DOC_URL = 'https://developer.4me.com/v1/#rate-limiting';
 const EXPORT_TYPE_SET = new Set(FOURME_EXPORT_TYPES);
+const IMPORT_TYPE_SET = new Set(FOURME_IMPORT_TYPES);
 const DEFAULT_COLUMNS = ['id', 'name', 'created_at', 'updated_at'];
 
 const ACCOUNTS: Record<string, string> = {
@@ -203,6 +286,7 @@ interface Caller {
 	email: string;
 	defaultAccount: string;
 	canExport: boolean;
+	canImport: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +327,8 @@ interface TypeData {
 	/** Rows set or upserted by hand; they override generated rows with the same id. */
 	explicit: Map<string, StoredRecord>;
 	version: number;
+	/** Highest numeric id, computed on the first nextId() call. */
+	maxId?: number;
 }
 
 class RecordStore implements FourMeRecords {
@@ -265,6 +351,7 @@ class RecordStore implements FourMeRecords {
 		const when = updatedAt ?? this.clock.now();
 		const merged = { ...this.find(data, row.id), ...row, updated_at: formatCsvTime(when) };
 		data.explicit.set(row.id, { row: merged, updatedAtMs: when.getTime() });
+		if (data.maxId !== undefined) data.maxId = Math.max(data.maxId, numericId(row.id));
 		data.version = this.nextVersion++;
 	}
 
@@ -285,6 +372,23 @@ class RecordStore implements FourMeRecords {
 	list(type: string): Row[] {
 		const columns = this.columns(type);
 		return Array.from(this.rows(type, columns), (fields) => zipRow(columns, fields));
+	}
+
+	get(type: string, id: string): Row | undefined {
+		const data = this.data.get(type);
+		return data ? this.find(data, id) : undefined;
+	}
+
+	/** A fresh id for a new record of a type: one more than the highest numeric id it holds. */
+	nextId(type: string): string {
+		const data = this.dataOf(type);
+		if (data.maxId === undefined) {
+			let max = data.generated && data.generated.count > 0 ? data.generated.startId + data.generated.count - 1 : 0;
+			for (const id of data.explicit.keys()) max = Math.max(max, numericId(id));
+			data.maxId = max;
+		}
+		data.maxId++;
+		return String(data.maxId);
 	}
 
 	/** Header: `id` first, then the generated columns, then any other field seen in hand-made rows. */
@@ -352,7 +456,7 @@ class RecordStore implements FourMeRecords {
 	}
 
 	private replace(type: string): TypeData {
-		assertExportType(type);
+		assertKnownType(type);
 		const data: TypeData = { explicit: new Map(), version: this.nextVersion++ };
 		this.data.set(type, data);
 		return data;
@@ -363,8 +467,14 @@ class RecordStore implements FourMeRecords {
 	}
 }
 
-function assertExportType(type: string): void {
-	if (!EXPORT_TYPE_SET.has(type)) throw new Error(`"${type}" is not a 4me export type`);
+/** Export types, plus the import-only ones (e.g. `rfc_types`) so an import of them has somewhere to go. */
+function assertKnownType(type: string): void {
+	if (!EXPORT_TYPE_SET.has(type) && !IMPORT_TYPE_SET.has(type)) throw new Error(`"${type}" is not a 4me export or import type`);
+}
+
+function numericId(id: string): number {
+	const n = Number(id);
+	return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 function isGeneratedId(block: GeneratedBlock | undefined, id: string): boolean {
@@ -753,12 +863,21 @@ interface ApiFault {
 	headers: Record<string, string>;
 }
 
+/** How an import job ends: after `pendingPolls` queued/processing answers, or an error fault. */
+interface ImportPlan {
+	pendingPolls: number;
+	neverFinish: boolean;
+	error?: { message: string; afterRows: number };
+}
+
 interface FaultController extends FourMeFaults {
 	takeApiFault(): ApiFault | undefined;
 	takeStorageError(): boolean;
 	/** Where to cut a download of `size` bytes, or undefined to send it whole. */
 	takeTruncation(size: number): number | undefined;
 	takeJobPlan(defaultPendingPolls: number): JobPlan;
+	/** pollsUntilDone/neverFinish are for the next job of either kind; failJob stays for the next export. */
+	takeImportPlan(defaultPendingPolls: number): ImportPlan;
 	readonly bomOn: boolean;
 	readonly shuffleOn: boolean;
 }
@@ -770,6 +889,7 @@ function createFaults(): FaultController {
 		truncate: { count: 0, atBytes: undefined as number | undefined },
 		storageErrors: 0,
 		nextJob: {} as Partial<JobPlan>,
+		nextImportError: undefined as ImportPlan['error'],
 		bom: false,
 		shuffle: false,
 	};
@@ -779,6 +899,7 @@ function createFaults(): FaultController {
 		state.truncate = { count: 0, atBytes: undefined };
 		state.storageErrors = 0;
 		state.nextJob = {};
+		state.nextImportError = undefined;
 		state.bom = false;
 		state.shuffle = false;
 	};
@@ -803,6 +924,9 @@ function createFaults(): FaultController {
 		},
 		neverFinish: () => {
 			state.nextJob.neverFinish = true;
+		},
+		importError: (message, afterRows = 0) => {
+			state.nextImportError = { message, afterRows };
 		},
 		bom: (on) => {
 			state.bom = on;
@@ -839,6 +963,13 @@ function createFaults(): FaultController {
 			const next = state.nextJob;
 			state.nextJob = {};
 			return { pendingPolls: next.pendingPolls ?? defaultPendingPolls, neverFinish: next.neverFinish === true, failure: next.failure };
+		},
+		takeImportPlan: (defaultPendingPolls) => {
+			const next = state.nextJob;
+			const error = state.nextImportError;
+			state.nextJob = next.failure ? { failure: next.failure } : {};
+			state.nextImportError = undefined;
+			return { pendingPolls: next.pendingPolls ?? defaultPendingPolls, neverFinish: next.neverFinish === true, error };
 		},
 	};
 }
@@ -905,6 +1036,8 @@ interface EmulatorState {
 	callers: Map<string, Caller>;
 	jobs: Map<string, ExportJobRuntime>;
 	jobList: FourMeExportJob[];
+	imports: Map<string, ImportJobRuntime>;
+	importList: FourMeImportJob[];
 	requests: Array<LoggedRequest<'api' | 'storage'>>;
 	storageFiles: Map<string, StoredFile>;
 	storageOrigin: string;
@@ -954,6 +1087,9 @@ async function route(state: EmulatorState, req: http.IncomingMessage, res: http.
 	if (method === 'POST' && path === '/v1/export') return createExport(state, req, res, caller, account);
 	const poll = /^\/v1\/export\/([^/]+)$/.exec(path);
 	if (method === 'GET' && poll) return pollExport(state, res, caller, account, decodeURIComponent(poll[1]));
+	if (method === 'POST' && path === '/v1/import') return createImport(state, req, res, caller, account);
+	const importPoll = /^\/v1\/import\/([^/]+)$/.exec(path);
+	if (method === 'GET' && importPoll) return pollImport(state, res, caller, account, decodeURIComponent(importPoll[1]));
 	throw notFound();
 }
 
@@ -976,11 +1112,18 @@ function resolveAccount(req: http.IncomingMessage, caller: Caller): string {
 	return header;
 }
 
-/** Exporting needs the Account Administrator role (pm:57) and the token's Export scope. */
+/** Exporting and importing need the Account Administrator role (pm:57) and the token's Export / Import scope. */
 function requireExportRight(caller: Caller, account: string): void {
 	if (caller.canExport) return;
 	throw new HttpError(403, {
 		message: `Forbidden: ${caller.name} is not allowed to export records of account '${account}' (needs the Account Administrator role and a token with the Export scope)`,
+	});
+}
+
+function requireImportRight(caller: Caller, account: string): void {
+	if (caller.canImport) return;
+	throw new HttpError(403, {
+		message: `Forbidden: ${caller.name} is not allowed to import records into account '${account}' (needs the Account Administrator role and a token with the Import scope)`,
 	});
 }
 
@@ -1071,7 +1214,7 @@ async function pollExport(state: EmulatorState, res: http.ServerResponse, caller
 	reply(res, 200, statusBody(runtime));
 }
 
-function isGone(state: EmulatorState, job: FourMeExportJob): boolean {
+function isGone(state: EmulatorState, job: { completedAt?: Date }): boolean {
 	return job.completedAt !== undefined && state.clock.now().getTime() - job.completedAt.getTime() > FINISHED_JOB_TTL_MS;
 }
 
@@ -1139,6 +1282,579 @@ function formatOffsetTime(date: Date): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Import API (pm:150-185)
+//
+// How a job runs here:
+// - POST /v1/import reads the whole upload at once: encoding, delimiter, header and data rows. A
+//   422 answers a missing/unknown `type` or a missing/empty `file` part; anything wrong inside the
+//   file is reported later by the job, as 4me does (pm:165-166).
+// - Rows are applied to the record store while the job is polled: a share on each processing poll,
+//   the rest on the poll that answers done. An export made meanwhile sees a partial import.
+// - Header labels → store columns: trimmed, lower-cased, runs of spaces/hyphens → `_`, so the
+//   labels of 4me's example files (`ID`, `Primary Email`, `Source ID`) and the export's column
+//   names (`id`, `primary_email`, `source_id`) both work and land in the export's columns.
+//   Types with a documented example file (IMPORT_FIELDS) accept those fields plus the columns the
+//   store already has; other types accept any field-like name [I]. Unknown columns are ignored
+//   with a log line [I]; a header with no usable column ends the job in `error` [I].
+//   `Created At`/`Updated At` (present in 4me's people example) are read-only and ignored [I].
+// - Row matching, from 4me's "Import of Person Records Perfected" note (xurrent.com blog) and pm:184:
+//   `ID` filled → that record, or a failure when it does not exist; else `Source` + `Source ID`
+//   both filled → the record with both, or a NEW record (no fall-through to the natural key);
+//   else the natural key (people: Primary Email, case-insensitive; organizations_contact_details:
+//   Organization; others: Name [I]) → that record or a new one.
+// - Columns left out of the file leave existing values alone; an empty cell clears the value
+//   (developer.4me.com/v1/import/: "a missing column means that the corresponding field value will
+//   not be updated"). A row equal to the stored record counts as `unchanged` and keeps its updated_at.
+// - Values are stored as given: `Widget Data Center, Internal IT @widget` stays a plain string
+//   (seed 4me-bulk-import-files.txt); related records are not looked up [I].
+// - `failures` counts rows that were read but not saved (blank required field, invalid Primary
+//   Email, unknown ID); `errors` counts rows that could not be read (more values than header
+//   columns) plus 1 for the unrecoverable error that ends a job in `error` [I] (the Ruby SDK's
+//   stubbed error answer has errors: 1, failures: 1, pm:S6).
+// - Unrecoverable [I wording after the documented "Invalid byte sequence in UTF-8 on line 15"]:
+//   invalid UTF-8 (or UTF-16LE) bytes, a broken quoted field ("Unclosed quoted field on line N",
+//   "Illegal quoting on line N", after Ruby's CSV), a header naming no known field, and the
+//   importError fault. Rows before the error are applied first ("results may be non-zero after a
+//   partial run", pm:166).
+// - Line numbers are 1-based physical lines of the file, the header being line 1; a quoted value
+//   spanning lines counts from the line its row starts on [I].
+//
+// Log file format [I] (4me does not document it): UTF-8 text, LF line ends, `text/plain`:
+//   Header: column 'Shoe Size' is not a people field and was ignored
+//   Line 4: Primary Email can't be blank
+//   Line 6: record with ID 999 not found
+//   Line 9: 7 values for 5 columns
+//   Error: Invalid byte sequence in UTF-8 on line 15                  (only when the job ends in error)
+//   Import of people file 'people.csv' done: 2 created, 1 updated, 0 deleted, 0 unchanged, 2 failures, 1 errors
+// The last line is always the summary (`done` or `aborted`); it repeats the poll's `results`.
+// Stored on the storage host at /imports/{token}/{account}-{yyyymmdd}-{type}.log behind an S3
+// signature-v4 style link valid 48 hours (X-Amz-Expires=172800, pm:170).
+
+const LOGFILE_VALIDITY_SECONDS = 172800;
+const READ_ONLY_FIELDS = new Set(['created_at', 'updated_at']);
+const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/** Import types whose records the export names differently: the export type is `flsas` (pm:126-147) [I]. */
+const IMPORT_STORE_TYPE: Record<string, string> = { first_line_support_agreements: 'flsas' };
+
+/** Columns of the example files on developer.4me.com/v1/import/<type>/ (normalized). */
+const IMPORT_FIELDS: Record<string, readonly string[]> = {
+	people: [
+		'id', 'primary_email', 'source', 'source_id', 'disabled', 'name', 'picture_uri', 'organization', 'job_title', 'support_id',
+		'authentication_id', 'employee_id', 'cost_per_hour', 'manager', 'site', 'location', 'information', 'time_zone',
+		'time_format_24h', 'locale', 'auto_translation', 'do_not_translate_languages', 'work_hours', 'vip', 'ui_extension',
+		'custom_data', 'custom_fields', 'created_at', 'updated_at',
+	],
+	organizations: [
+		'id', 'source', 'source_id', 'disabled', 'name', 'business_unit', 'business_unit_organization', 'region',
+		'parent_organization', 'manager', 'substitute', 'remarks', 'ui_extension', 'custom_fields', 'financial_id',
+	],
+	custom_collections: ['id', 'source', 'source_id', 'disabled', 'name', 'reference', 'picture_uri', 'ui_extension', 'description'],
+	trusted_organizations: ['id', 'name', 'remarks', 'ui_extension', 'custom_fields', 'financial_id'],
+	people_contact_details: [
+		'person', 'contact_protocol', 'contact_label', 'contact_uri', 'address_label', 'address_address', 'address_city',
+		'address_state', 'address_zip', 'address_country', 'integration',
+	],
+};
+
+/** Fields a new record needs (people: pm:184 and the people example; contact details: their owner) [I]. */
+const REQUIRED_FIELDS: Record<string, readonly string[]> = {
+	people: ['name', 'primary_email'],
+	people_contact_details: ['person'],
+	organizations_contact_details: ['organization'],
+};
+/** Types without a name: nothing required, no natural key, every row without ID/Source creates [I]. */
+const NAMELESS_IMPORT_TYPES = new Set([
+	'ci_relations', 'notes', 'people_roles', 'organizations_time_allocations', 'out_of_office_periods', 'project_task_assignments',
+	'project_task_template_assignments', 'shop_order_lines', 'survey_answers', 'survey_responses', 'task_approvals',
+	'task_template_approvals', 'time_entries', 'waiting_for_customer_follow_ups',
+]);
+/** The natural key per type (pm:184); `name` for the others [I]. people_contact_details are not matched [I]. */
+const NATURAL_KEYS: Record<string, string | undefined> = {
+	people: 'primary_email',
+	organizations_contact_details: 'organization',
+	people_contact_details: undefined,
+};
+
+function requiredFields(type: string): readonly string[] {
+	return REQUIRED_FIELDS[type] ?? (NAMELESS_IMPORT_TYPES.has(type) ? [] : ['name']);
+}
+
+function naturalKeyOf(type: string): string | undefined {
+	if (Object.prototype.hasOwnProperty.call(NATURAL_KEYS, type)) return NATURAL_KEYS[type];
+	return NAMELESS_IMPORT_TYPES.has(type) ? undefined : 'name';
+}
+
+/** `Primary Email` → `primary_email`, `Source ID` → `source_id`, `job_title` → `job_title`. */
+export function fourMeImportField(label: string): string {
+	return label.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+/** `primary_email` → `Primary Email`, `source_id` → `Source ID`: the labels 4me's example files use. */
+function fieldLabel(field: string): string {
+	const special: Record<string, string> = { id: 'ID', ui: 'UI', uri: 'URI', vip: 'VIP' };
+	return field
+		.split('_')
+		.map((word) => special[word] ?? word.charAt(0).toUpperCase() + word.slice(1))
+		.join(' ');
+}
+
+interface ParsedRow {
+	/** File line the row starts on (the header is line 1). */
+	line: number;
+	values: string[];
+}
+
+interface DelimitedParse {
+	records: ParsedRow[];
+	/** The first malformed record stops the parse; `atEnd` = an open quote at the end of the text. */
+	error?: { message: string; atEnd: boolean };
+}
+
+/** RFC 4180 records with CRLF, LF or CR line ends; strict about quotes like Ruby's CSV. */
+function parseDelimited(text: string, delimiter: string): DelimitedParse {
+	const records: ParsedRow[] = [];
+	const n = text.length;
+	let i = 0;
+	let line = 1;
+	const isEnd = (ch: string | undefined) => ch === undefined || ch === '\n' || ch === '\r';
+	while (i < n) {
+		const start = line;
+		const values: string[] = [];
+		for (;;) {
+			let value = '';
+			if (text[i] === '"') {
+				i++;
+				for (;;) {
+					if (i >= n) return { records, error: { message: `Unclosed quoted field on line ${start}`, atEnd: true } };
+					const ch = text[i];
+					if (ch === '"') {
+						if (text[i + 1] === '"') {
+							value += '"';
+							i += 2;
+							continue;
+						}
+						i++;
+						break;
+					}
+					if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++;
+					value += ch;
+					i++;
+				}
+				if (text[i] !== delimiter && !isEnd(text[i])) return { records, error: { message: `Illegal quoting on line ${line}`, atEnd: false } };
+			} else {
+				const from = i;
+				while (i < n && text[i] !== delimiter && !isEnd(text[i])) {
+					if (text[i] === '"') return { records, error: { message: `Illegal quoting on line ${line}`, atEnd: false } };
+					i++;
+				}
+				value = text.slice(from, i);
+			}
+			values.push(value);
+			if (text[i] === delimiter) {
+				i++;
+				continue;
+			}
+			if (text[i] === '\r') i++;
+			if (text[i] === '\n') i++;
+			line++;
+			break;
+		}
+		records.push({ line: start, values });
+	}
+	return { records };
+}
+
+interface DecodedImportFile {
+	encoding: FourMeImportJob['encoding'];
+	/** The text, cut before the line holding the first invalid byte when there is one. */
+	text: string;
+	error?: string;
+}
+
+/** UTF-16LE needs its BOM (FF FE); everything else is read as UTF-8, with or without BOM. */
+function decodeImportFile(bytes: Buffer): DecodedImportFile {
+	if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+		const body = bytes.subarray(2);
+		const bad = firstInvalidUtf16le(body);
+		if (bad < 0) return { encoding: 'utf-16le', text: body.toString('utf16le') };
+		const valid = body.subarray(0, bad).toString('utf16le');
+		const line = (valid.match(/\n/g)?.length ?? 0) + 1;
+		return { encoding: 'utf-16le', text: valid.slice(0, valid.lastIndexOf('\n') + 1), error: `Invalid byte sequence in UTF-16LE on line ${line}` };
+	}
+	const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+	const body = bom ? bytes.subarray(3) : bytes;
+	const encoding = bom ? 'utf-8-bom' : 'utf-8';
+	if (isUtf8(body)) return { encoding, text: body.toString('utf8') };
+	const valid = body.subarray(0, firstInvalidUtf8(body));
+	let line = 1;
+	for (const byte of valid) if (byte === 0x0a) line++;
+	const text = valid.subarray(0, valid.lastIndexOf(0x0a) + 1).toString('utf8');
+	return { encoding, text, error: `Invalid byte sequence in UTF-8 on line ${line}` }; // pm:165
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or -1. */
+function firstInvalidUtf8(bytes: Buffer): number {
+	let i = 0;
+	while (i < bytes.length) {
+		const b = bytes[i];
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		const extra = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+		if (extra < 0 || i + extra >= bytes.length) return i; // not a lead byte, or cut short
+		for (let k = 1; k <= extra; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+		const b1 = bytes[i + 1];
+		if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 >= 0xa0) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 >= 0x90)) return i;
+		i += extra + 1;
+	}
+	return -1;
+}
+
+/** Offset of the first unpaired surrogate or a dangling odd byte, or -1. */
+function firstInvalidUtf16le(bytes: Buffer): number {
+	const units = Math.floor(bytes.length / 2);
+	for (let u = 0; u < units; u++) {
+		const unit = bytes.readUInt16LE(u * 2);
+		if (unit >= 0xdc00 && unit <= 0xdfff) return u * 2;
+		if (unit >= 0xd800 && unit <= 0xdbff) {
+			const next = u + 1 < units ? bytes.readUInt16LE((u + 1) * 2) : -1;
+			if (next < 0xdc00 || next > 0xdfff) return u * 2;
+			u++;
+		}
+	}
+	return bytes.length % 2 === 1 ? bytes.length - 1 : -1;
+}
+
+/** TSV when the header line has more TABs than commas [I]: 4me reads both (developer.4me.com/v1/import/). */
+function detectDelimiter(text: string): ',' | '\t' {
+	const end = text.search(/[\r\n]/);
+	const header = end < 0 ? text : text.slice(0, end);
+	const tabs = header.split('\t').length - 1;
+	const commas = header.split(',').length - 1;
+	return tabs > commas ? '\t' : ',';
+}
+
+interface ReadImportFile {
+	encoding: FourMeImportJob['encoding'];
+	delimiter: ',' | '\t';
+	header: string[];
+	columns: Array<string | undefined>;
+	rows: ParsedRow[];
+	notes: string[];
+	/** Unrecoverable: the job applies `rows` (the ones before it), then ends in error. */
+	error?: string;
+}
+
+function readImportFile(store: RecordStore, type: string, storeType: string, bytes: Buffer): ReadImportFile {
+	const decoded = decodeImportFile(bytes);
+	const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
+	const delimiter = detectDelimiter(text);
+	const parsed = parseDelimited(text, delimiter);
+	// A text cut at an invalid byte may end inside a quoted value: the encoding is the real error.
+	const error = parsed.error && !(parsed.error.atEnd && decoded.error) ? parsed.error.message : decoded.error;
+	const [headerRow, ...rows] = parsed.records;
+	const header = headerRow ? headerRow.values.map((label) => label.trim()) : [];
+	const { columns, notes } = mapImportHeader(store, type, storeType, header);
+	const base = { encoding: decoded.encoding, delimiter, header, columns, notes };
+	if (!columns.some((column) => column !== undefined)) {
+		// [I] wording. A file cut by an encoding error before its header ends reports the encoding.
+		return { ...base, rows: [], error: headerRow || !error ? `Header on line 1 names no known ${type} field` : error };
+	}
+	return { ...base, rows, error };
+}
+
+function mapImportHeader(store: RecordStore, type: string, storeType: string, header: string[]): { columns: Array<string | undefined>; notes: string[] } {
+	const documented = IMPORT_FIELDS[type];
+	const stored = new Set(store.columns(storeType));
+	const seen = new Set<string>();
+	const notes: string[] = [];
+	const columns = header.map((label) => {
+		const field = fourMeImportField(label);
+		if (field === '') return undefined; // an empty label, e.g. after a trailing comma
+		const known = FIELD_NAME.test(field) && (documented === undefined || documented.includes(field) || stored.has(field));
+		if (!known) {
+			notes.push(`Header: column '${label}' is not a ${type} field and was ignored`);
+			return undefined;
+		}
+		if (seen.has(field)) {
+			notes.push(`Header: column '${label}' repeats ${fieldLabel(field)} and was ignored`);
+			return undefined;
+		}
+		seen.add(field);
+		return field;
+	});
+	return { columns, notes };
+}
+
+interface ImportJobRuntime {
+	job: FourMeImportJob;
+	plan: ImportPlan;
+	storeType: string;
+	/** Data rows in file order; `next` is the first one not applied yet. */
+	rows: ParsedRow[];
+	next: number;
+	/** The job ends in error after applying `afterRows` rows. */
+	abort?: { message: string; afterRows: number };
+	log: string[];
+}
+
+async function createImport(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse, caller: Caller, account: string): Promise<void> {
+	requireImportRight(caller, account);
+	const params = await readParams(req);
+	const errors: Array<[string, string]> = [];
+	const type = readImportType(params.fields.type, errors);
+	const file = readImportFilePart(params.files, params.fields.file, errors);
+	if (errors.length > 0 || !file) throw validationFailed(errors);
+	const runtime = startImport(state, type, file, account, params.encoding);
+	reply(res, 200, { token: runtime.job.token });
+}
+
+function readImportType(value: unknown, errors: Array<[string, string]>): string {
+	if (value === undefined || value === null || value === '') {
+		errors.push(['type', "can't be blank"]);
+		return '';
+	}
+	const type = typeof value === 'string' ? value.trim() : '';
+	// One type per import: `people,sites` is as unknown as `changes`.
+	if (!IMPORT_TYPE_SET.has(type)) errors.push(['type', `'${String(value)}' is not a valid import type`]);
+	return type;
+}
+
+/** The `file` must be a file part; a plain text field named file (curl -F file=<x) is refused [I]. */
+function readImportFilePart(files: MultipartPart[], textField: unknown, errors: Array<[string, string]>): MultipartPart | undefined {
+	const part = files.filter((candidate) => candidate.name === 'file').pop();
+	if (!part) {
+		const sentAsText = textField !== undefined && textField !== null && textField !== '';
+		errors.push(['file', sentAsText ? 'must be an uploaded file (a multipart/form-data file part)' : "can't be blank"]);
+		return undefined;
+	}
+	if (part.data.length === 0) {
+		errors.push(['file', 'is empty']);
+		return undefined;
+	}
+	return part;
+}
+
+function startImport(state: EmulatorState, type: string, file: MultipartPart, account: string, bodyEncoding: FourMeImportJob['bodyEncoding']): ImportJobRuntime {
+	const storeType = IMPORT_STORE_TYPE[type] ?? type;
+	const plan = state.faults.takeImportPlan(state.defaultPendingPolls);
+	const read = readImportFile(state.store, type, storeType, file.data);
+	const job: FourMeImportJob = {
+		token: randomBytes(16).toString('hex'),
+		account,
+		type,
+		fileName: file.filename,
+		bytes: file.data.length,
+		encoding: read.encoding,
+		delimiter: read.delimiter,
+		header: read.header,
+		columns: read.columns,
+		rows: read.rows.filter((row) => !isBlankRow(row)).length,
+		bodyEncoding,
+		createdAt: state.clock.now(),
+		polls: 0,
+		state: 'queued',
+		line: 0,
+		results: { created: 0, updated: 0, deleted: 0, unchanged: 0, failures: 0, errors: 0 },
+	};
+	const fileAbort = read.error === undefined ? undefined : { message: read.error, afterRows: read.rows.length };
+	// The earlier of the importError fault and a broken file wins; on a tie, the fault.
+	const abort = plan.error && (!fileAbort || plan.error.afterRows <= fileAbort.afterRows) ? plan.error : fileAbort;
+	const runtime: ImportJobRuntime = { job, plan, storeType, rows: read.rows, next: 0, abort, log: [...read.notes] };
+	state.imports.set(job.token, runtime);
+	state.importList.push(job);
+	return runtime;
+}
+
+function isBlankRow(row: ParsedRow): boolean {
+	return row.values.every((value) => value === '');
+}
+
+function pollImport(state: EmulatorState, res: http.ServerResponse, caller: Caller, account: string, token: string): void {
+	requireImportRight(caller, account);
+	const runtime = state.imports.get(token);
+	// Unknown, another account's, or finished more than 5 minutes ago (pm:172): all plain 404.
+	if (!runtime || runtime.job.account !== account || isGone(state, runtime.job)) throw notFound();
+	runtime.job.polls++;
+	if (runtime.job.completedAt === undefined) advanceImport(state, runtime);
+	reply(res, 200, importStatusBody(runtime.job));
+}
+
+/** Poll-driven like exports: queued, processing (applying a share of the rows per poll), then done/error. */
+function advanceImport(state: EmulatorState, runtime: ImportJobRuntime): void {
+	const { job, plan } = runtime;
+	const limit = runtime.abort ? Math.min(runtime.abort.afterRows, runtime.rows.length) : runtime.rows.length;
+	if (plan.neverFinish || job.polls <= plan.pendingPolls) {
+		if (job.polls === 1) {
+			job.state = 'queued';
+			return;
+		}
+		job.state = 'processing';
+		const share = plan.neverFinish ? 0.5 : (job.polls - 1) / plan.pendingPolls;
+		applyImportRows(state, runtime, Math.floor(limit * share));
+		return;
+	}
+	applyImportRows(state, runtime, limit);
+	finishImport(state, runtime);
+}
+
+interface ImportIndex {
+	bySource: Map<string, string>;
+	byKey: Map<string, string>;
+	naturalKey?: string;
+}
+
+const sourceKey = (source: string, sourceId: string) => `${source}\u0000${sourceId}`;
+
+function naturalKeyValue(field: string, value: string): string {
+	return field === 'primary_email' ? value.trim().toLowerCase() : value.trim();
+}
+
+/** Built once per poll from the store as it is then: test code may change records between polls. */
+function buildImportIndex(store: RecordStore, storeType: string, naturalKey: string | undefined): ImportIndex {
+	const index: ImportIndex = { bySource: new Map(), byKey: new Map(), naturalKey };
+	const columns = ['id', 'source', 'source_id', ...(naturalKey ? [naturalKey] : [])];
+	for (const values of store.rows(storeType, columns)) indexRecord(index, zipRow(columns, values));
+	return index;
+}
+
+/** First record wins when several share a key. */
+function indexRecord(index: ImportIndex, row: Row): void {
+	if (row.source && row.source_id) {
+		const key = sourceKey(row.source, row.source_id);
+		if (!index.bySource.has(key)) index.bySource.set(key, row.id);
+	}
+	const natural = index.naturalKey ? naturalKeyValue(index.naturalKey, row[index.naturalKey] ?? '') : '';
+	if (natural !== '' && !index.byKey.has(natural)) index.byKey.set(natural, row.id);
+}
+
+function applyImportRows(state: EmulatorState, runtime: ImportJobRuntime, upTo: number): void {
+	if (runtime.next >= upTo) return;
+	const index = buildImportIndex(state.store, runtime.storeType, naturalKeyOf(runtime.job.type));
+	for (; runtime.next < upTo; runtime.next++) {
+		const row = runtime.rows[runtime.next];
+		applyImportRow(state, runtime, index, row);
+		runtime.job.line = row.line;
+	}
+}
+
+function applyImportRow(state: EmulatorState, runtime: ImportJobRuntime, index: ImportIndex, row: ParsedRow): void {
+	const { job, storeType } = runtime;
+	const results = job.results;
+	const problem = (message: string): void => {
+		runtime.log.push(`Line ${row.line}: ${message}`);
+	};
+	if (isBlankRow(row)) return;
+	if (row.values.length > job.header.length) {
+		results.errors++;
+		return problem(`${row.values.length} values for ${job.header.length} columns`);
+	}
+	const values: Row = {};
+	job.columns.forEach((field, at) => {
+		if (field !== undefined && !READ_ONLY_FIELDS.has(field)) values[field] = row.values[at] ?? '';
+	});
+	const id = (values.id ?? '').trim();
+	delete values.id;
+	let existing: Row | undefined;
+	if (id !== '') {
+		existing = state.store.get(storeType, id);
+		if (!existing) {
+			results.failures++;
+			return problem(`record with ID ${id} not found`);
+		}
+	} else if (values.source && values.source_id) {
+		const found = index.bySource.get(sourceKey(values.source, values.source_id));
+		existing = found === undefined ? undefined : state.store.get(storeType, found);
+	} else if (index.naturalKey && values[index.naturalKey]) {
+		const found = index.byKey.get(naturalKeyValue(index.naturalKey, values[index.naturalKey]));
+		existing = found === undefined ? undefined : state.store.get(storeType, found);
+	}
+	const required = requiredFields(job.type);
+	if (existing) {
+		const changes: Row = {};
+		for (const [field, value] of Object.entries(values)) if ((existing[field] ?? '') !== value) changes[field] = value;
+		if (Object.keys(changes).length === 0) {
+			results.unchanged++;
+			return;
+		}
+		const invalid = validateImportValues(job.type, changes, required.filter((field) => field in changes));
+		if (invalid) {
+			results.failures++;
+			return problem(invalid);
+		}
+		state.store.upsert(storeType, { id: existing.id, ...changes });
+		indexRecord(index, { ...existing, ...changes });
+		results.updated++;
+		return;
+	}
+	const invalid = validateImportValues(job.type, values, required);
+	if (invalid) {
+		results.failures++;
+		return problem(invalid);
+	}
+	const created: Row = { id: state.store.nextId(storeType), ...values, created_at: formatCsvTime(state.clock.now()) };
+	state.store.upsert(storeType, created);
+	indexRecord(index, created);
+	results.created++;
+}
+
+/** Rails-like full messages: `Name can't be blank, Primary Email can't be blank`. */
+function validateImportValues(type: string, values: Row, required: readonly string[]): string | undefined {
+	const messages = required.filter((field) => (values[field] ?? '').trim() === '').map((field) => `${fieldLabel(field)} can't be blank`);
+	const email = values.primary_email;
+	if (type === 'people' && email !== undefined && email.trim() !== '' && !EMAIL.test(email.trim())) messages.push('Primary Email is invalid');
+	return messages.length > 0 ? messages.join(', ') : undefined;
+}
+
+function finishImport(state: EmulatorState, runtime: ImportJobRuntime): void {
+	const { job } = runtime;
+	const now = state.clock.now();
+	if (runtime.abort) {
+		job.results.errors++;
+		job.message = runtime.abort.message;
+		job.state = 'error';
+		runtime.log.push(`Error: ${runtime.abort.message}`);
+	} else {
+		job.state = 'done';
+	}
+	const r = job.results;
+	const fileName = (job.fileName ?? 'import').split(/[\\/]/).pop();
+	runtime.log.push(
+		`Import of ${job.type} file '${fileName}' ${job.state === 'done' ? 'done' : 'aborted'}: ` +
+			`${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ${r.unchanged} unchanged, ${r.failures} failures, ${r.errors} errors`,
+	);
+	const text = `${runtime.log.join('\n')}\n`;
+	const body = Buffer.from(text, 'utf8');
+	const path = `/imports/${job.token}/${job.account}-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${job.type}.log`;
+	state.storageFiles.set(path, {
+		body,
+		contentType: 'text/plain; charset=utf-8',
+		etag: `"${createHash('md5').update(body).digest('hex')}"`,
+		lastModified: now.toUTCString(),
+	});
+	job.logText = text;
+	job.logfile = presignedUrlV4(state, path, now, LOGFILE_VALIDITY_SECONDS);
+	job.completedAt = now;
+}
+
+/** The documented answers (pm:160-171); the results object is a copy so later changes do not leak. */
+function importStatusBody(job: FourMeImportJob): Record<string, unknown> {
+	switch (job.state) {
+		case 'queued':
+			return { state: 'queued' };
+		case 'processing':
+			return { state: 'processing', line: job.line };
+		case 'done':
+			return { state: 'done', results: { ...job.results }, logfile: job.logfile };
+		default:
+			return { state: 'error', message: job.message, results: { ...job.results }, logfile: job.logfile };
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
 // Storage server: S3 query-string authentication (signature version 2)
 
 function s3Signature(secret: string, method: string, expires: string, path: string): string {
@@ -1149,6 +1865,32 @@ function presignedUrl(state: EmulatorState, path: string, expiresAt: Date): stri
 	const expires = String(Math.floor(expiresAt.getTime() / 1000));
 	const signature = encodeURIComponent(s3Signature(state.signingSecret, 'GET', expires, path));
 	return `${state.storageOrigin}${path}?AWSAccessKeyId=${ACCESS_KEY_ID}&Expires=${expires}&Signature=${signature}`;
+}
+
+/**
+ * The import log file link has the shape of the doc's example (`...sites.log?X-Amz-...&X-Amz-Expires=172800`,
+ * pm:170): S3 signature version 4 query parameters. [I] The signature is an HMAC-SHA256 over method,
+ * path, date and lifetime, not AWS's full canonical request: only this emulator checks it.
+ */
+function s3V4Signature(secret: string, method: string, path: string, amzDate: string, expiresSeconds: string): string {
+	return createHmac('sha256', secret).update(`AWS4-HMAC-SHA256\n${method}\n${path}\n${amzDate}\n${expiresSeconds}`).digest('hex');
+}
+
+function presignedUrlV4(state: EmulatorState, path: string, signedAt: Date, expiresSeconds: number): string {
+	const amzDate = signedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z'); // 20240501T120000Z
+	const credential = encodeURIComponent(`${ACCESS_KEY_ID}/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`);
+	const signature = s3V4Signature(state.signingSecret, 'GET', path, amzDate, String(expiresSeconds));
+	return (
+		`${state.storageOrigin}${path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}` +
+		`&X-Amz-Date=${amzDate}&X-Amz-Expires=${expiresSeconds}&X-Amz-SignedHeaders=host&X-Amz-Signature=${signature}`
+	);
+}
+
+function parseAmzDate(value: string): number {
+	const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+	if (!match) return NaN;
+	const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+	return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 function s3Error(res: http.ServerResponse, status: number, code: string, message: string, headOnly: boolean, headers: Record<string, string> = {}): void {
@@ -1179,6 +1921,7 @@ function handleStorage(state: EmulatorState, req: http.IncomingMessage, res: htt
 
 /** The signature covers the method, so a HEAD on a GET-signed URL is refused, as on S3. */
 function presignDenial(state: EmulatorState, method: string, path: string, query: URLSearchParams): { code: string; message: string } | undefined {
+	if (query.has('X-Amz-Algorithm')) return presignV4Denial(state, method, path, query);
 	const keyId = query.get('AWSAccessKeyId');
 	const expires = query.get('Expires');
 	const signature = query.get('Signature');
@@ -1190,6 +1933,22 @@ function presignDenial(state: EmulatorState, method: string, path: string, query
 		return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
 	}
 	if (Number(expires) * 1000 < state.clock.now().getTime()) return { code: 'AccessDenied', message: 'Request has expired' };
+	return undefined;
+}
+
+function presignV4Denial(state: EmulatorState, method: string, path: string, query: URLSearchParams): { code: string; message: string } | undefined {
+	const credential = query.get('X-Amz-Credential') ?? '';
+	const amzDate = query.get('X-Amz-Date') ?? '';
+	const expires = query.get('X-Amz-Expires') ?? '';
+	const signature = query.get('X-Amz-Signature') ?? '';
+	if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !credential || !amzDate || !expires || !signature) {
+		return { code: 'AuthorizationQueryParametersError', message: 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.' };
+	}
+	if (credential.split('/')[0] !== ACCESS_KEY_ID) return { code: 'InvalidAccessKeyId', message: 'The AWS Access Key Id you provided does not exist in our records.' };
+	if (signature !== s3V4Signature(state.signingSecret, method, path, amzDate, expires)) {
+		return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
+	}
+	if (parseAmzDate(amzDate) + Number(expires) * 1000 < state.clock.now().getTime()) return { code: 'AccessDenied', message: 'Request has expired' };
 	return undefined;
 }
 
@@ -1225,17 +1984,21 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 	if (options.seed !== false) seedRecords(store, clock.now().getTime());
 	const token = `emu-token-${randomBytes(12).toString('hex')}`;
 	const tokenWithoutExportScope = `emu-token-noexport-${randomBytes(8).toString('hex')}`;
+	const tokenWithoutImportScope = `emu-token-noimport-${randomBytes(8).toString('hex')}`;
 	const state: EmulatorState = {
 		clock,
 		store,
 		faults: createFaults(),
 		cache: new CsvCache(),
 		callers: new Map([
-			[token, { name: 'Howard Tanner', email: 'howard.tanner@widget.com', defaultAccount: 'wdc', canExport: true }],
-			[tokenWithoutExportScope, { name: 'Ellen Brown', email: 'ellen.brown@widget.com', defaultAccount: 'wdc', canExport: false }],
+			[token, { name: 'Howard Tanner', email: 'howard.tanner@widget.com', defaultAccount: 'wdc', canExport: true, canImport: true }],
+			[tokenWithoutExportScope, { name: 'Ellen Brown', email: 'ellen.brown@widget.com', defaultAccount: 'wdc', canExport: false, canImport: false }],
+			[tokenWithoutImportScope, { name: 'Howard Tanner', email: 'howard.tanner@widget.com', defaultAccount: 'wdc', canExport: true, canImport: false }],
 		]),
 		jobs: new Map(),
 		jobList: [],
+		imports: new Map(),
+		importList: [],
 		requests: [],
 		storageFiles: new Map(),
 		storageOrigin: '',
@@ -1250,6 +2013,7 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 		storageOrigin: state.storageOrigin,
 		token,
 		tokenWithoutExportScope,
+		tokenWithoutImportScope,
 		account: 'wdc',
 		otherAccount: 'wna-it',
 		clock,
@@ -1257,6 +2021,7 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 		faults: state.faults,
 		requests: state.requests,
 		jobs: state.jobList,
+		imports: state.importList,
 		close: async () => {
 			await Promise.all([servers.api.close(), servers.storage.close()]);
 		},

@@ -50,3 +50,26 @@ export function recordTypeOfEntry(entryName: string, candidates: string[]): stri
 	const longestFirst = [...candidates].sort((a, b) => b.length - a.length);
 	return longestFirst.find((type) => new RegExp(`(^|[-. ])${type}([-. ]|$)`).test(base));
 }
+
+// The record types 4me's Import API accepts (developer.4me.com/v1/import, 2026).
+export const IMPORT_TYPES = [
+	'calendars', 'cis', 'ci_relations', 'closure_codes', 'contracts', 'custom_collections', 'custom_collection_elements',
+	'custom_views', 'email_templates', 'first_line_support_agreements', 'holidays', 'invoices', 'knowledge_articles', 'notes',
+	'organizations', 'organizations_contact_details', 'organizations_time_allocations', 'out_of_office_periods', 'pdf_designs',
+	'people', 'people_contact_details', 'people_roles', 'problems', 'product_categories', 'products', 'projects',
+	'project_categories', 'project_tasks', 'project_task_assignments', 'project_task_templates',
+	'project_task_template_assignments', 'project_templates', 'releases', 'requests', 'request_templates', 'rfc_types', 'risks',
+	'risk_severities', 'scrum_workspaces', 'services', 'service_categories', 'service_instances', 'service_offerings',
+	'service_offering_rfc_type_activity_rates', 'shop_articles', 'shop_article_categories', 'shop_order_lines', 'short_urls',
+	'sites', 'skill_pools', 'slas', 'sla_coverage_groups', 'sla_notification_schemes', 'sla_notification_rules',
+	'slas_financial_details_rfc_type_activities', 'sprints', 'sprint_backlog_items', 'standard_service_requests', 'surveys',
+	'survey_questions', 'survey_responses', 'survey_answers', 'tasks', 'task_approvals', 'task_templates',
+	'task_template_approvals', 'teams', 'timesheet_settings', 'time_allocations', 'time_entries', 'trusted_organizations',
+	'ui_extensions', 'waiting_for_customer_follow_ups', 'waiting_for_customer_rules', 'workflow_templates', 'workflow_types',
+	'workflows',
+];
+
+export const importTypeOptions: INodePropertyOptions[] = IMPORT_TYPES.map((type) => ({
+	name: recordTypeLabel(type),
+	value: type,
+}));
