@@ -2,6 +2,7 @@
 // package installed from its `npm pack` tarball the way n8n installs community packages.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,7 +78,6 @@ export class N8nInstance {
 		N8N_LOG_LEVEL: 'info',
 		N8N_ENCRYPTION_KEY: 'e2e-not-a-secret-key',
 		N8N_SECURE_COOKIE: 'false',
-		DB_SQLITE_POOL_SIZE: '0',
 	};
 
 	/** Installs the tarball where n8n looks for community packages, as n8n's own installer does. */
@@ -126,9 +126,52 @@ export class N8nInstance {
 		return JSON.parse(readFileSync(file, 'utf8'));
 	}
 
+	/** Starts `n8n start` (active workflows poll on their schedule) and waits until it is healthy. */
+	async start(): Promise<{ port: number; logs: () => string; stop: () => Promise<void> }> {
+		const port = await freePort();
+		const child = spawn(process.execPath, [n8nBin, 'start'], {
+			env: { ...this.env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_LOG_LEVEL: 'info' },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let output = '';
+		child.stdout.on('data', (chunk) => (output += chunk));
+		child.stderr.on('data', (chunk) => (output += chunk));
+		const stop = async () => {
+			if (child.exitCode !== null) return;
+			child.kill('SIGTERM');
+			await new Promise((resolvePromise) => child.once('exit', resolvePromise));
+		};
+		const deadline = Date.now() + 90_000;
+		while (Date.now() < deadline) {
+			if (child.exitCode !== null) throw new Error(`n8n start exited ${child.exitCode}:\n${output}`);
+			const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+			if (healthy) return { port, logs: () => output, stop };
+			await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+		}
+		await stop();
+		throw new Error(`n8n did not become healthy:\n${output}`);
+	}
+
+	/** Marks a workflow active and publishes it (n8n 2.x runs the published version). */
+	async activate(workflowId: string): Promise<void> {
+		await this.cliOk(['update:workflow', `--id=${workflowId}`, '--active=true']);
+		await this.cliOk(['publish:workflow', `--id=${workflowId}`]);
+	}
+
 	cleanup(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
 	}
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolvePromise, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as { port: number };
+			server.close(() => resolvePromise(port));
+		});
+	});
 }
 
 export interface ExecutionRun {
