@@ -59,20 +59,6 @@ describe('4me node in a real n8n', () => {
 		assert.equal(file.binary?.data.fileName, 'open-high-impact-requests.xlsx');
 	});
 
-	it('fetches a test event from the 4me Trigger (manual run): a small sample of recent changes', async () => {
-		const workflow = readExample('4me-trigger-post-changed-requests.json');
-		workflow.id = 'e2eTriggerSample';
-		workflow.nodes = workflow.nodes.filter((node: { name: string }) => node.name === '4me Trigger');
-		workflow.connections = {};
-		await n8n.importJson('workflow', workflow);
-		const run = await n8n.execute(workflow.id);
-		assert.equal(run.data.resultData.error, undefined, run.data.resultData.error?.message);
-		const sample = itemsOf(run, '4me Trigger');
-		assert.ok(sample.length > 0 && sample.length <= 10, `${sample.length} rows`);
-		const weekAgo = Date.now() - 7 * 24 * 60 * 60 * 1000;
-		for (const item of sample) assert.ok(Date.parse(String(item.json.updated_at)) > weekAgo);
-	});
-
 	it('runs the "people, sites and teams" example: one zip, rows tagged with their type, counted', async () => {
 		const workflow = readExample('4me-export-people-and-teams.json');
 		await n8n.importJson('workflow', workflow);
