@@ -1,60 +1,122 @@
-// The first thing to run after `npm install`: a 4me sandbox (the local emulator) and the built
-// 4me node executed by n8n's own workflow engine against it, printing the rows it outputs.
+// The first thing to run after `npm install`.
+//   npm run demo                  a 4me sandbox (local emulator) and a real n8n editor on http://localhost:5678
+//                                 with this package, the example workflows and a sandbox credential loaded
+//   npm run demo -- --headless    the same, but runs the example workflows once and prints their rows
+//   npm run demo -- --in-process  no n8n install: the 4me node run by n8n's engine in this process
+// The first real-n8n run installs n8n from the npm registry into .n8n-e2e/ (about 6 minutes, once).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import { startFourMeEmulator } from '../test/emulators/fourme';
+import { startFourMeEmulator, type FourMeEmulator } from '../test/emulators/fourme';
+import { ensureN8nInstalled, itemsOf, N8nInstance, N8N_VERSION, packPackage } from '../test/e2e/n8n';
 import { executeNode } from '../test/helpers/n8n';
 import { credentialsFor } from '../test/nodes/fourme';
 
-const { FourMe } = require('../dist/nodes/FourMe/FourMe.node.js') as typeof import('../nodes/FourMe/FourMe.node');
+const EXAMPLES = resolve(__dirname, '../examples');
+const DEMO_LOGIN = { email: 'demo@example.com', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'User' };
 
-function printRows(title: string, items: INodeExecutionData[], columns: string[], show = 8) {
-	console.log(`\n${title}: ${items.length} items`);
+type Row = Record<string, unknown>;
+
+function printRows(title: string, rows: Row[], columns: string[], show = 8) {
+	console.log(`\n${title}: ${rows.length} items`);
 	const clip = (value: unknown) => String(value ?? '').replace(/\s+/g, ' ').slice(0, 38);
-	console.table(items.slice(0, show).map((item) => Object.fromEntries(columns.map((column) => [column, clip(item.json[column])]))));
-	if (items.length > show) console.log(`… and ${items.length - show} more`);
+	console.table(rows.slice(0, show).map((row) => Object.fromEntries(columns.map((column) => [column, clip(row[column])]))));
+	if (rows.length > show) console.log(`… and ${rows.length - show} more`);
+}
+
+async function sandbox(): Promise<FourMeEmulator> {
+	const emulator = await startFourMeEmulator();
+	emulator.records.generate('requests', 2_000);
+	console.log(`4me sandbox: ${emulator.apiUrl} (account "${emulator.account}"), files served from ${emulator.storageOrigin}`);
+	return emulator;
+}
+
+async function preparedN8n(emulator: FourMeEmulator): Promise<N8nInstance> {
+	await ensureN8nInstalled((line) => console.log(line));
+	const n8n = new N8nInstance();
+	console.log(`n8n ${N8N_VERSION}: installing this package from its npm pack tarball`);
+	await n8n.installPackage(await packPackage(n8n.userFolder));
+	await n8n.importJson('credentials', [
+		{ id: 'fourMeSandbox', name: '4me sandbox', type: 'fourMeApi', data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl } },
+	]);
+	for (const file of readdirSync(EXAMPLES).filter((name) => name.endsWith('.json'))) {
+		await n8n.importJson('workflow', JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')));
+	}
+	return n8n;
+}
+
+async function headless(emulator: FourMeEmulator) {
+	const n8n = await preparedN8n(emulator);
+	try {
+		const requests = await n8n.execute('ex4meRequestsXlsx');
+		printRows('Example "4me: export open high-impact requests to Excel" — node "Export requests"', itemsOf(requests, 'Export requests').map((item) => item.json), ['id', 'subject', 'impact', 'status', 'updated_at']);
+		printRows('… after "Open and high impact"', itemsOf(requests, 'Open and high impact').map((item) => item.json), ['id', 'subject', 'impact', 'status'], 5);
+		const [file] = itemsOf(requests, 'Convert to Excel');
+		console.log(`… "Convert to Excel" made ${file?.binary?.data.fileName}`);
+		const several = await n8n.execute('ex4mePeopleTeams');
+		printRows('Example "4me: export people, sites and teams" — counted per _recordType', itemsOf(several, 'Count per record type').map((item) => item.json), ['_recordType', 'count_id']);
+	} finally {
+		n8n.cleanup();
+	}
+}
+
+async function editor(emulator: FourMeEmulator) {
+	const n8n = await preparedN8n(emulator);
+	const port = Number(process.env.DEMO_PORT ?? 5678);
+	const server = await n8n.start(port);
+	const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(DEMO_LOGIN),
+	});
+	if (!setup.ok) console.log(`(could not create the demo login: HTTP ${setup.status}; n8n asks you to create one)`);
+	console.log(`
+n8n is running: http://localhost:${port}
+  log in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}
+  open "4me: export open high-impact requests to Excel" and click "Execute workflow":
+  the 4me node starts an export in the sandbox, waits for it and outputs one item per request.
+  The credential "4me sandbox" points at the local 4me emulator; make your own with your 4me token.
+Press Ctrl+C to stop.`);
+	const stop = async () => {
+		await server.stop();
+		n8n.cleanup();
+		await emulator.close();
+		process.exit(0);
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+	await new Promise(() => {});
+}
+
+async function inProcess(emulator: FourMeEmulator) {
+	const { FourMe } = require('../dist/nodes/FourMe/FourMe.node.js') as typeof import('../nodes/FourMe/FourMe.node');
+	const credentials = credentialsFor(emulator);
+	const polling = { firstPollSeconds: 0.2, maxPollSeconds: 1 };
+	const run = async (parameters: Record<string, unknown>) => {
+		const result = await executeNode({ node: new FourMe(), parameters: { ...parameters, options: polling }, credentials });
+		if (result.error) throw new Error(result.error.message);
+		return result.items.map((item: INodeExecutionData) => item.json as Row);
+	};
+	printRows('Export requests (full export)', await run({ recordTypes: ['requests'] }), ['id', 'subject', 'category', 'status', 'updated_at']);
+	const since = new Date(emulator.clock.now().getTime() - 3 * 24 * 3600 * 1000).toISOString();
+	printRows(`Export requests changed since ${since} (partial export)`, await run({ recordTypes: ['requests'], exportKind: 'partial', from: since }), ['id', 'subject', 'updated_at'], 5);
+	printRows('Export people, sites and teams (one zip, rows tagged with _recordType)', await run({ recordTypes: ['people', 'sites', 'teams'] }), ['_recordType', 'id', 'name'], 12);
 }
 
 async function main() {
-	const emulator = await startFourMeEmulator();
-	emulator.records.generate('requests', 25_000);
-	console.log(`4me sandbox: ${emulator.apiUrl} (account "${emulator.account}"), files served from ${emulator.storageOrigin}`);
-	const credentials = credentialsFor(emulator);
-	const polling = { firstPollSeconds: 0.2, maxPollSeconds: 1 };
-
+	const mode = process.argv.includes('--in-process') ? inProcess : process.argv.includes('--headless') ? headless : editor;
+	const emulator = await sandbox();
 	try {
-		const full = await executeNode({
-			node: new FourMe(),
-			parameters: { recordTypes: ['requests'], options: polling },
-			credentials,
-		});
-		if (full.error) throw new Error(full.error.message);
-		printRows('Export requests (full export)', full.items, ['id', 'subject', 'category', 'status', 'updated_at']);
-		console.log(`  took ${(full.durationMs / 1000).toFixed(1)} s through n8n's engine`);
-
-		const since = new Date(emulator.clock.now().getTime() - 3 * 24 * 3600 * 1000).toISOString();
-		const partial = await executeNode({
-			node: new FourMe(),
-			parameters: { recordTypes: ['requests'], exportKind: 'partial', from: since, options: polling },
-			credentials,
-		});
-		if (partial.error) throw new Error(partial.error.message);
-		printRows(`Export requests changed since ${since} (partial export)`, partial.items, ['id', 'subject', 'updated_at'], 5);
-
-		const several = await executeNode({
-			node: new FourMe(),
-			parameters: { recordTypes: ['people', 'sites', 'teams'], options: polling },
-			credentials,
-		});
-		if (several.error) throw new Error(several.error.message);
-		printRows('Export people, sites and teams (one zip, rows tagged with _recordType)', several.items, ['_recordType', 'id', 'name'], 12);
+		await mode(emulator);
 	} finally {
-		await emulator.close();
+		if (mode !== editor) await emulator.close();
 	}
-	console.log('\nNext: `npm test` runs every test. README.md explains the node\'s fields and how to install it in n8n.');
+	console.log('\nNext: `npm test` runs every test; README.md explains the nodes and how to install them in n8n.');
 }
 
 main().catch((error) => {
 	console.error(error);
-	process.exitCode = 1;
+	process.exit(1);
 });
