@@ -4,18 +4,13 @@
 //   npm run demo -- --headless    the same, but runs the example workflows once and prints their rows
 //   npm run demo -- --in-process  no n8n install: the 4me node run by n8n's engine in this process
 // The first real-n8n run installs n8n from the npm registry into .n8n-e2e/ (about 6 minutes, once).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import { startFourMeEmulator, type FourMeEmulator } from '../test/emulators/fourme';
-import { ensureN8nInstalled, itemsOf, N8nInstance, N8N_VERSION, packPackage } from '../test/e2e/n8n';
+import type { FourMeEmulator } from '../test/emulators/fourme';
+import { itemsOf } from '../test/e2e/n8n';
 import { executeNode } from '../test/helpers/n8n';
 import { credentialsFor } from '../test/nodes/fourme';
-
-const EXAMPLES = resolve(__dirname, '../examples');
-const DEMO_LOGIN = { email: 'demo@example.com', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'User' };
+import { createDemoLogin, DEMO_LOGIN, preparedN8n, sandbox } from './sandbox';
 
 type Row = Record<string, unknown>;
 
@@ -26,26 +21,6 @@ function printRows(title: string, rows: Row[], columns: string[], show = 8) {
 	if (rows.length > show) console.log(`… and ${rows.length - show} more`);
 }
 
-async function sandbox(): Promise<FourMeEmulator> {
-	const emulator = await startFourMeEmulator();
-	emulator.records.generate('requests', 2_000);
-	console.log(`4me sandbox: ${emulator.apiUrl} (account "${emulator.account}"), files served from ${emulator.storageOrigin}`);
-	return emulator;
-}
-
-async function preparedN8n(emulator: FourMeEmulator): Promise<N8nInstance> {
-	await ensureN8nInstalled((line) => console.log(line));
-	const n8n = new N8nInstance();
-	console.log(`n8n ${N8N_VERSION}: installing this package from its npm pack tarball`);
-	await n8n.installPackage(await packPackage(n8n.userFolder));
-	await n8n.importJson('credentials', [
-		{ id: 'fourMeSandbox', name: '4me sandbox', type: 'fourMeApi', data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl } },
-	]);
-	for (const file of readdirSync(EXAMPLES).filter((name) => name.endsWith('.json'))) {
-		await n8n.importJson('workflow', JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')));
-	}
-	return n8n;
-}
 
 async function headless(emulator: FourMeEmulator) {
 	const n8n = await preparedN8n(emulator);
@@ -66,12 +41,7 @@ async function editor(emulator: FourMeEmulator) {
 	const n8n = await preparedN8n(emulator);
 	const port = Number(process.env.DEMO_PORT ?? 5678);
 	const server = await n8n.start(port);
-	const setup = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(DEMO_LOGIN),
-	});
-	if (!setup.ok) console.log(`(could not create the demo login: HTTP ${setup.status}; n8n asks you to create one)`);
+	if (!(await createDemoLogin(port))) console.log('(could not create the demo login; n8n asks you to create one)');
 	console.log(`
 n8n is running: http://localhost:${port}
   log in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}

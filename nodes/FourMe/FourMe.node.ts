@@ -17,7 +17,8 @@ export class FourMe implements INodeType {
 		icon: { light: 'file:fourme.svg', dark: 'file:fourme.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		subtitle:
+			'={{ ({ export: "Export", start: "Start export", getStatus: "Get export status", download: "Download export", import: "Import", startImport: "Start import", getImportStatus: "Get import status" })[$parameter["operation"]] + ($parameter["operation"] === "import" || $parameter["operation"] === "startImport" ? ": " + $parameter["importType"] : ["export", "start"].includes($parameter["operation"]) ? ": " + [].concat($parameter["recordTypes"]).join(", ") : "") }}',
 		description: 'Export and import 4me (Xurrent) records in bulk: start a job, wait for it and get its rows, file or result',
 		defaults: { name: '4me' },
 		usableAsTool: true,

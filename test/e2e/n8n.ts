@@ -129,8 +129,16 @@ export class N8nInstance {
 	/** Starts `n8n start` (active workflows poll on their schedule) and waits until it is healthy. */
 	async start(fixedPort?: number): Promise<{ port: number; logs: () => string; stop: () => Promise<void> }> {
 		const port = fixedPort ?? (await freePort());
+		// The task broker's own port too: its default (5679) may be taken by another n8n.
+		const brokerPort = await freePort();
 		const child = spawn(process.execPath, [n8nBin, 'start'], {
-			env: { ...this.env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_LOG_LEVEL: 'info' },
+			env: {
+				...this.env,
+				N8N_PORT: String(port),
+				N8N_LISTEN_ADDRESS: '127.0.0.1',
+				N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+				N8N_LOG_LEVEL: 'info',
+			},
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
 		let output = '';
