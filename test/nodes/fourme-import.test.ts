@@ -92,9 +92,9 @@ describe('4me node: import', () => {
 		});
 		const token = String(started.items[0].json.token);
 		assert.equal(token, emulator.imports.at(-1)?.token);
-		let status = (await runFourMe(emulator, { resource: 'import', operation: 'getImportStatus', importToken: token })).items[0].json;
+		let status = (await runFourMe(emulator, { resource: 'import', operation: 'getImportStatus', importJob: token })).items[0].json;
 		for (let check = 0; check < 10 && status.state !== 'done'; check++) {
-			status = (await runFourMe(emulator, { resource: 'import', operation: 'getImportStatus', importToken: token })).items[0].json;
+			status = (await runFourMe(emulator, { resource: 'import', operation: 'getImportStatus', importJob: token })).items[0].json;
 		}
 		assert.equal(status.state, 'done');
 		assert.equal(status.created, 1);

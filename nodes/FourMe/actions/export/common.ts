@@ -134,7 +134,7 @@ export const waitOptions: INodeProperties[] = [
 		name: 'timeoutMinutes',
 		type: 'number',
 		typeOptions: { minValue: 0.1 },
-		default: DEFAULT_POLL_SCHEDULE.timeoutMs / 60_000,
+		default: 60, // DEFAULT_POLL_SCHEDULE.timeoutMs
 		description: 'How long to wait for 4me to finish the export. The error then gives the export token to fetch it later.',
 	},
 	{
@@ -142,7 +142,7 @@ export const waitOptions: INodeProperties[] = [
 		name: 'firstPollSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0.01 },
-		default: DEFAULT_POLL_SCHEDULE.firstIntervalMs / 1000,
+		default: 2, // DEFAULT_POLL_SCHEDULE.firstIntervalMs
 		description: 'The wait before the second status check; later waits grow up to the maximum below',
 	},
 	{
@@ -150,7 +150,7 @@ export const waitOptions: INodeProperties[] = [
 		name: 'maxPollSeconds',
 		type: 'number',
 		typeOptions: { minValue: 0.01 },
-		default: DEFAULT_POLL_SCHEDULE.maxIntervalMs / 1000,
+		default: 30, // DEFAULT_POLL_SCHEDULE.maxIntervalMs
 	},
 ];
 

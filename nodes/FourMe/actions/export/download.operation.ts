@@ -10,7 +10,7 @@ import { emitFiles } from './emit';
 export const description: INodeProperties[] = forOperations(['download'], [
 	{
 		displayName: 'Export Token or Download URL',
-		name: 'token',
+		name: 'exportJob',
 		type: 'string',
 		default: '',
 		required: true,
@@ -23,7 +23,7 @@ export const description: INodeProperties[] = forOperations(['download'], [
 ]);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const value = (this.getNodeParameter('token', itemIndex) as string).trim();
+	const value = (this.getNodeParameter('exportJob', itemIndex) as string).trim();
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	if (!value) {
 		throw new NodeOperationError(this.getNode(), '"Export Token or Download URL" is empty', { itemIndex });

@@ -5,7 +5,8 @@ import { forOperations } from './common';
 
 export const tokenField: INodeProperties = {
 	displayName: 'Export Token',
-	name: 'token',
+	// Not named "token": it identifies a job and is no secret, so it stays readable in the editor.
+	name: 'exportJob',
 	type: 'string',
 	default: '',
 	required: true,
@@ -19,7 +20,7 @@ export const description: INodeProperties[] = forOperations(['getStatus'], [
 
 /** One status check. The state is 4me's: queued, processing, done (with url and expires_at) or failed. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const token = (this.getNodeParameter('token', itemIndex) as string).trim();
+	const token = (this.getNodeParameter('exportJob', itemIndex) as string).trim();
 	const status = await getExportStatus(this, token, { types: [] });
 	return [{ json: status.response, pairedItem: { item: itemIndex } }];
 }

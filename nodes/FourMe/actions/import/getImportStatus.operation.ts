@@ -6,7 +6,7 @@ import { forImportOperations, summarize } from './common';
 export const description: INodeProperties[] = forImportOperations(['getImportStatus'], [
 	{
 		displayName: 'Import Token',
-		name: 'importToken',
+		name: 'importJob',
 		type: 'string',
 		default: '',
 		required: true,
@@ -17,7 +17,7 @@ export const description: INodeProperties[] = forImportOperations(['getImportSta
 
 /** One status check; a finished import comes with its counts and log lines. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const token = (this.getNodeParameter('importToken', itemIndex) as string).trim();
+	const token = (this.getNodeParameter('importJob', itemIndex) as string).trim();
 	const status = await getImportStatus(this, token);
 	return [{ json: await summarize(this, status.response, token), pairedItem: { item: itemIndex } }];
 }
