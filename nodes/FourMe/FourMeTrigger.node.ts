@@ -12,9 +12,8 @@ import { waitForJob } from '../shared/job';
 import { filesToRows } from '../shared/output';
 import type { JobState, Row } from '../shared/types';
 import { advance, dropEmitted, type IncrementalState, type PendingJob } from '../shared/watermark';
-import { exportTypeOptions } from './helpers/recordTypes';
 import { getExportStatus, MAX_FROM_MONTHS, parseFrom, parseRecordTypes, resumeHint, startExport } from './helpers/exportJob';
-import { optionsCollection, readDownloadOptions, readParseOptions, readSchedule, waitOptions } from './actions/export/common';
+import { optionsCollection, readDownloadOptions, readParseOptions, readSchedule, recordTypesField, waitOptions } from './actions/export/common';
 
 const DEFAULT_OVERLAP_MINUTES = 5;
 const DEFAULT_SAMPLE_SIZE = 10;
@@ -37,12 +36,7 @@ export class FourMeTrigger implements INodeType {
 		credentials: [{ name: 'fourMeApi', required: true }],
 		properties: [
 			{
-				displayName: 'Record Types',
-				name: 'recordTypes',
-				type: 'multiOptions',
-				options: exportTypeOptions,
-				default: [],
-				required: true,
+				...recordTypesField,
 				description: 'The 4me records to watch. With several types, every row says its type in the field _recordType.',
 			},
 			{

@@ -6,28 +6,35 @@ import type { ParseOptions } from '../../../shared/parse';
 import { parseFrom, parseRecordTypes, type ExportRequest } from '../../helpers/exportJob';
 import { EXPORT_TYPES, exportTypeOptions, recordTypeOfEntry } from '../../helpers/recordTypes';
 
-/** Shows fields only for the given export operations. */
-export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
+/** Shows fields only for the given operations of a resource. */
+export function showFor(resource: string, operations: string[], fields: INodeProperties[]): INodeProperties[] {
 	return fields.map((field) => ({
 		...field,
 		displayOptions: {
 			...field.displayOptions,
-			show: { ...field.displayOptions?.show, resource: ['export'], operation: operations },
+			show: { ...field.displayOptions?.show, resource: [resource], operation: operations },
 		},
 	}));
 }
 
+/** Shows fields only for the given export operations. */
+export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
+	return showFor('export', operations, fields);
+}
+
+export const recordTypesField: INodeProperties = {
+	displayName: 'Record Types',
+	name: 'recordTypes',
+	type: 'multiOptions',
+	options: exportTypeOptions,
+	default: [],
+	required: true,
+	description:
+		'The 4me records to export. Several types come as a zip; every row then says its type in the field _recordType. In an expression, give a list or a comma-separated text such as people,teams.',
+};
+
 export const exportRequestFields: INodeProperties[] = [
-	{
-		displayName: 'Record Types',
-		name: 'recordTypes',
-		type: 'multiOptions',
-		options: exportTypeOptions,
-		default: [],
-		required: true,
-		description:
-			'The 4me records to export. Several types come as a zip; every row then says its type in the field _recordType. In an expression, give a list or a comma-separated text such as people,teams.',
-	},
+	recordTypesField,
 	{
 		displayName: 'Records',
 		name: 'exportKind',

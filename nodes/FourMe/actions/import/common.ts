@@ -2,16 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeProperties, IPairedItemData }
 import { NodeOperationError } from 'n8n-workflow';
 
 import { waitForJob } from '../../../shared/job';
-import { readSchedule, waitOptions } from '../export/common';
+import { readSchedule, showFor, waitOptions } from '../export/common';
 import { csvFromItems, getImportStatus, importResumeHint, readImportLog, startImport, validateImportFile } from '../../helpers/importJob';
 import { importTypeOptions } from '../../helpers/recordTypes';
 
 /** Shows fields only for the given import operations. */
 export function forImportOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
-	return fields.map((field) => ({
-		...field,
-		displayOptions: { ...field.displayOptions, show: { ...field.displayOptions?.show, resource: ['import'], operation: operations } },
-	}));
+	return showFor('import', operations, fields);
 }
 
 export const importFileFields: INodeProperties[] = [
