@@ -10,7 +10,7 @@ import type { FourMeEmulator } from '../test/emulators/fourme';
 import { itemsOf } from '../test/e2e/n8n';
 import { executeNode } from '../test/helpers/n8n';
 import { credentialsFor } from '../test/nodes/fourme';
-import { createDemoLogin, DEMO_LOGIN, preparedN8n, sandbox } from './sandbox';
+import { DEMO_LOGIN, preparedN8n, sandbox } from './sandbox';
 
 type Row = Record<string, unknown>;
 
@@ -41,7 +41,7 @@ async function editor(emulator: FourMeEmulator) {
 	const n8n = await preparedN8n(emulator);
 	const port = Number(process.env.DEMO_PORT ?? 5678);
 	const server = await n8n.start(port);
-	if (!(await createDemoLogin(port))) console.log('(could not create the demo login; n8n asks you to create one)');
+	await server.setUpOwner().catch((error: Error) => console.log(`(could not create the demo login: ${error.message}; n8n asks you to create one)`));
 	console.log(`
 n8n is running: http://localhost:${port}
   log in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}

@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { startFourMeEmulator, type FourMeEmulator } from '../test/emulators/fourme';
 import { ensureN8nInstalled, N8nInstance, N8N_VERSION, packPackage } from '../test/e2e/n8n';
 
+export { OWNER_LOGIN as DEMO_LOGIN } from '../test/e2e/n8n';
+
 const EXAMPLES = resolve(__dirname, '../examples');
-export const DEMO_LOGIN = { email: 'demo@example.com', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'User' };
 
 export async function sandbox(): Promise<FourMeEmulator> {
 	const emulator = await startFourMeEmulator();
@@ -28,23 +29,4 @@ export async function preparedN8n(emulator: FourMeEmulator): Promise<N8nInstance
 		await n8n.importJson('workflow', JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')));
 	}
 	return n8n;
-}
-
-/** Creates the demo owner account of a fresh n8n (it has none until someone signs up). */
-export async function createDemoLogin(port: number): Promise<boolean> {
-	// /healthz answers before n8n has registered its REST routes: retry for a while.
-	for (let attempt = 0; attempt < 60; attempt++) {
-		const response = await fetch(`http://127.0.0.1:${port}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify(DEMO_LOGIN),
-		});
-		if (response.ok) return true;
-		if (response.status !== 404) {
-			console.log(`owner setup: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
-			return false;
-		}
-		await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
-	}
-	return false;
 }

@@ -6,21 +6,10 @@ import { resolve } from 'node:path';
 
 import { chromium, type Page } from 'playwright-core';
 
-import { createDemoLogin, DEMO_LOGIN, preparedN8n, sandbox } from './sandbox';
+import { preparedN8n, sandbox } from './sandbox';
 
 const OUT = resolve(__dirname, '../docs/images');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-async function login(port: number): Promise<string> {
-	const response = await fetch(`http://127.0.0.1:${port}/rest/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ emailOrLdapLoginId: DEMO_LOGIN.email, password: DEMO_LOGIN.password }),
-	});
-	const cookie = response.headers.getSetCookie().find((value) => value.startsWith('n8n-auth='));
-	if (!response.ok || !cookie) throw new Error(`login failed: HTTP ${response.status}`);
-	return cookie.split(';')[0].slice('n8n-auth='.length);
-}
 
 async function shoot(page: Page, name: string) {
 	const path = resolve(OUT, name);
@@ -39,8 +28,8 @@ async function main() {
 		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 	});
 	try {
-		if (!(await createDemoLogin(server.port))) throw new Error('could not create the demo login');
-		const token = await login(server.port);
+		await server.setUpOwner();
+		const token = await server.logIn();
 		const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
 		await context.addCookies([{ name: 'n8n-auth', value: token, domain: '127.0.0.1', path: '/' }]);
 		const page = await context.newPage();

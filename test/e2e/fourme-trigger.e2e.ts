@@ -9,14 +9,16 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
-import { ensureN8nInstalled, N8nInstance, packPackage } from './n8n';
+import { ensureN8nInstalled, itemsOf, N8nInstance, packPackage, type RunningN8n } from './n8n';
 
 const HOUR = 60 * 60 * 1000;
 
-describe('4me Trigger in an active workflow of a real n8n', () => {
+describe('4me Trigger in a real n8n', () => {
 	let emulator: FourMeEmulator;
 	let n8n: N8nInstance;
+	let server: RunningN8n;
 	let sink: Server;
+	const example = () => JSON.parse(readFileSync(join(resolve(__dirname, '../../examples'), '4me-trigger-post-changed-requests.json'), 'utf8'));
 	const received: Array<{ at: number; body: Record<string, unknown> }> = [];
 
 	before(async () => {
@@ -39,6 +41,7 @@ describe('4me Trigger in an active workflow of a real n8n', () => {
 	});
 
 	after(async () => {
+		await server?.stop();
 		n8n?.cleanup();
 		sink?.close();
 		await emulator?.close();
@@ -52,8 +55,25 @@ describe('4me Trigger in an active workflow of a real n8n', () => {
 		}
 	}
 
-	it('emits the changes since the start date on the first poll, then only what changed', async () => {
-		const workflow = JSON.parse(readFileSync(join(resolve(__dirname, '../../examples'), '4me-trigger-post-changed-requests.json'), 'utf8'));
+	it('"Fetch Test Event" in the editor: a small sample of recent changes', async () => {
+		const workflow = example();
+		workflow.id = 'e2eTriggerSample';
+		workflow.nodes = workflow.nodes.filter((node: { name: string }) => node.name === '4me Trigger');
+		workflow.connections = {};
+		await n8n.importJson('workflow', workflow);
+		server = await n8n.start();
+		await server.setUpOwner();
+		const run = await server.fetchTestEvent(workflow.id, '4me Trigger');
+		assert.equal(run.data.resultData.error, undefined, run.data.resultData.error?.message);
+		const sample = itemsOf(run, '4me Trigger');
+		assert.ok(sample.length > 0 && sample.length <= 10, `${sample.length} rows`);
+		const weekAgo = Date.now() - 7 * 24 * 60 * 60 * 1000;
+		for (const item of sample) assert.ok(Date.parse(String(item.json.updated_at)) > weekAgo);
+		await server.stop();
+	});
+
+	it('in an active workflow: emits the changes since the start date on the first poll, then only what changed', async () => {
+		const workflow = example();
 		const trigger = workflow.nodes.find((node: { name: string }) => node.name === '4me Trigger');
 		trigger.parameters.startWith = 'since';
 		trigger.parameters.since = new Date(Date.now() - 36 * HOUR).toISOString();
@@ -70,7 +90,7 @@ describe('4me Trigger in an active workflow of a real n8n', () => {
 			.sort();
 		assert.ok(firstExpected.length > 0);
 
-		const server = await n8n.start();
+		server = await n8n.start();
 		try {
 			await waitFor(() => received.length >= firstExpected.length, 'the first poll');
 			assert.deepEqual(received.map((entry) => entry.body.id).sort(), firstExpected);

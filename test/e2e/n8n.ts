@@ -127,7 +127,7 @@ export class N8nInstance {
 	}
 
 	/** Starts `n8n start` (active workflows poll on their schedule) and waits until it is healthy. */
-	async start(fixedPort?: number): Promise<{ port: number; logs: () => string; stop: () => Promise<void> }> {
+	async start(fixedPort?: number): Promise<RunningN8n> {
 		const port = fixedPort ?? (await freePort());
 		// The task broker's own port too: its default (5679) may be taken by another n8n.
 		const brokerPort = await freePort();
@@ -153,7 +153,7 @@ export class N8nInstance {
 		while (Date.now() < deadline) {
 			if (child.exitCode !== null) throw new Error(`n8n start exited ${child.exitCode}:\n${output}`);
 			const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
-			if (healthy) return { port, logs: () => output, stop };
+			if (healthy) return new RunningN8n(port, () => output, stop);
 			await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
 		}
 		await stop();
@@ -168,6 +168,80 @@ export class N8nInstance {
 
 	cleanup(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+export const OWNER_LOGIN = { email: 'demo@example.com', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'User' };
+
+/** A started n8n server, driven through the REST API its editor uses. */
+export class RunningN8n {
+	private cookie: string | undefined;
+
+	constructor(
+		readonly port: number,
+		readonly logs: () => string,
+		readonly stop: () => Promise<void>,
+	) {}
+
+	get url(): string {
+		return `http://127.0.0.1:${this.port}`;
+	}
+
+	/** Creates the owner account of a fresh n8n. /healthz answers before the REST routes exist: retry. */
+	async setUpOwner(): Promise<void> {
+		for (let attempt = 0; attempt < 60; attempt++) {
+			const response = await fetch(`${this.url}/rest/owner/setup`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(OWNER_LOGIN),
+			});
+			if (response.ok) return;
+			if (response.status !== 404) throw new Error(`owner setup: HTTP ${response.status} ${await response.text()}`);
+			await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
+		}
+		throw new Error('owner setup: the REST API never came up');
+	}
+
+	/** Logs in as the owner; returns the n8n-auth cookie's value. */
+	async logIn(): Promise<string> {
+		const response = await fetch(`${this.url}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: OWNER_LOGIN.email, password: OWNER_LOGIN.password }),
+		});
+		const cookie = response.headers.getSetCookie().find((value) => value.startsWith('n8n-auth='));
+		if (!response.ok || !cookie) throw new Error(`login failed: HTTP ${response.status}`);
+		this.cookie = cookie.split(';')[0].slice('n8n-auth='.length);
+		return this.cookie;
+	}
+
+	private async rest(method: string, path: string, body?: unknown): Promise<{ data: unknown }> {
+		const response = await fetch(`${this.url}/rest${path}`, {
+			method,
+			headers: { 'content-type': 'application/json', cookie: `n8n-auth=${this.cookie ?? (await this.logIn())}`, 'browser-id': 'e2e' },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		if (!response.ok) throw new Error(`${method} /rest${path}: HTTP ${response.status} ${await response.text()}`);
+		return (await response.json()) as { data: unknown };
+	}
+
+	/** What the editor's "Fetch Test Event" does: runs a trigger once in manual mode; returns the run. */
+	async fetchTestEvent(workflowId: string, triggerName: string): Promise<ExecutionRun> {
+		const started = (await this.rest('POST', `/workflows/${workflowId}/run`, {
+			triggerToStartFrom: { name: triggerName },
+			destinationNode: { nodeName: triggerName, mode: 'inclusive' },
+		})).data as { executionId?: string };
+		if (!started.executionId) throw new Error(`the manual run started no execution: ${JSON.stringify(started)}`);
+		const flatted = require(join(installDir, 'node_modules', 'flatted')) as { parse(text: string): unknown };
+		const deadline = Date.now() + 120_000;
+		while (Date.now() < deadline) {
+			const execution = (await this.rest('GET', `/executions/${started.executionId}`)).data as { finished?: boolean; status?: string; data?: string };
+			if (execution.status && !['new', 'running', 'waiting'].includes(execution.status) && execution.data) {
+				return { status: execution.status, data: flatted.parse(execution.data) } as ExecutionRun;
+			}
+			await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+		}
+		throw new Error(`execution ${started.executionId} did not finish`);
 	}
 }
 
