@@ -1,0 +1,392 @@
+// The real-n8n cases: the n8n 2.41.1 of the e2e setup (test/e2e/n8n.ts), this package installed
+// from its `npm pack` tarball, Webhook-triggered workflows, and a fresh `n8n start` per case.
+//
+// Per case: start n8n, wait for /healthz, run the workflow once on a tiny file (loads the nodes'
+// code), force a full GC through n8n's inspector (127.0.0.1; no session stays open), read the n8n
+// process's RSS and reset its peak (clear_refs), call the webhook
+// with the real file and time the answer, read VmHWM and the CPU time n8n used, stop n8n.
+// Peak growth = VmHWM after the run - RSS before it. Executions are not saved
+// (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), as the benchmark notes advise.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { ensureN8nInstalled, N8N_VERSION, N8nInstance, packPackage } from '../test/e2e/n8n';
+import { BENCH_ACCOUNT, BENCH_TOKEN, procMemory, resetPeak } from './lib';
+
+const n8nBin = join(__dirname, '..', '.n8n-e2e', `n8n-${N8N_VERSION}`, 'node_modules', 'n8n', 'bin', 'n8n');
+
+export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'ours-rows' | 'ours-file';
+
+export interface N8nRunResult {
+	seconds: number;
+	cpuSeconds: number;
+	rssBeforeMB: number;
+	peakRssMB: number;
+	peakGrowthMB: number;
+	peakReset: boolean;
+	/** Whether a full GC ran before the measured run (see collectGarbage). */
+	gcBefore: boolean;
+	startupSeconds: number;
+	/** What the workflow's last node answered (Summarize count, or the file item). */
+	answer: Record<string, unknown>;
+}
+
+const CREDENTIAL = { id: 'benchFourMe', name: 'bench 4me stand-in' };
+
+function webhook(path: string, name = 'Webhook') {
+	return {
+		parameters: { path, responseMode: 'lastNode', options: {} },
+		id: `${path}-webhook`,
+		name,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [0, 0],
+		webhookId: `${path}-hook`,
+	};
+}
+
+function httpFile(id: string) {
+	return {
+		parameters: { url: '={{ $json.query.url }}', options: { response: { response: { responseFormat: 'file' } } } },
+		id,
+		name: 'HTTP Request',
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: [220, 0],
+	};
+}
+
+function extractCsv(id: string, name: string, binaryPropertyName: string, y = 0) {
+	return {
+		parameters: { operation: 'csv', binaryPropertyName, options: {} },
+		id,
+		name,
+		type: 'n8n-nodes-base.extractFromFile',
+		typeVersion: 1,
+		position: [660, y],
+	};
+}
+
+function countRows(id: string) {
+	return {
+		parameters: { fieldsToSummarize: { values: [{ aggregation: 'count', field: 'id' }] }, options: {} },
+		id,
+		name: 'Count rows',
+		type: 'n8n-nodes-base.summarize',
+		typeVersion: 1.1,
+		position: [1100, 0],
+	};
+}
+
+function fourMe(id: string, output: 'rows' | 'file') {
+	return {
+		parameters: { recordTypes: '={{ $json.query.types }}', output, options: {} },
+		id,
+		name: '4me export',
+		type: 'n8n-nodes-bulk-export.fourMe',
+		typeVersion: 1,
+		position: [220, 0],
+		credentials: { fourMeApi: CREDENTIAL },
+	};
+}
+
+const link = (node: string, index = 0) => ({ node, type: 'main', index });
+
+/** The workflows, one per kind; the file (DIY) or the record types (ours) come in the webhook's query. */
+export function benchWorkflows() {
+	const settings = { executionOrder: 'v1', saveDataSuccessExecution: 'none', saveManualExecutions: false };
+	return [
+		{
+			id: 'benchDiyCsv',
+			name: 'bench: DIY HTTP Request + Extract From File (CSV)',
+			nodes: [webhook('bench-diy-csv'), httpFile('diy-csv-http'), extractCsv('diy-csv-extract', 'Extract From File', 'data'), countRows('diy-csv-count')],
+			connections: {
+				Webhook: { main: [[link('HTTP Request')]] },
+				'HTTP Request': { main: [[link('Extract From File')]] },
+				'Extract From File': { main: [[link('Count rows')]] },
+			},
+			settings,
+			active: false,
+		},
+		{
+			id: 'benchDiyZip',
+			name: 'bench: DIY HTTP Request + Compression + 3x Extract From File + Merge',
+			nodes: [
+				webhook('bench-diy-zip'),
+				httpFile('diy-zip-http'),
+				{
+					parameters: { operation: 'decompress', binaryPropertyName: 'data', outputPrefix: 'file_' },
+					id: 'diy-zip-unzip',
+					name: 'Decompress',
+					type: 'n8n-nodes-base.compression',
+					typeVersion: 1.1,
+					position: [440, 0],
+				},
+				extractCsv('diy-zip-extract-0', 'Extract file_0', 'file_0', -200),
+				extractCsv('diy-zip-extract-1', 'Extract file_1', 'file_1', 0),
+				extractCsv('diy-zip-extract-2', 'Extract file_2', 'file_2', 200),
+				{
+					parameters: { numberInputs: 3 },
+					id: 'diy-zip-merge',
+					name: 'Merge',
+					type: 'n8n-nodes-base.merge',
+					typeVersion: 3.2,
+					position: [880, 0],
+				},
+				countRows('diy-zip-count'),
+			],
+			connections: {
+				Webhook: { main: [[link('HTTP Request')]] },
+				'HTTP Request': { main: [[link('Decompress')]] },
+				Decompress: { main: [[link('Extract file_0'), link('Extract file_1'), link('Extract file_2')]] },
+				'Extract file_0': { main: [[link('Merge', 0)]] },
+				'Extract file_1': { main: [[link('Merge', 1)]] },
+				'Extract file_2': { main: [[link('Merge', 2)]] },
+				Merge: { main: [[link('Count rows')]] },
+			},
+			settings,
+			active: false,
+		},
+		{
+			id: 'benchOursRows',
+			name: 'bench: 4me node (rows) + count',
+			nodes: [webhook('bench-ours-rows'), fourMe('ours-rows-4me', 'rows'), countRows('ours-rows-count')],
+			connections: { Webhook: { main: [[link('4me export')]] }, '4me export': { main: [[link('Count rows')]] } },
+			settings,
+			active: false,
+		},
+		{
+			id: 'benchOursFile',
+			name: 'bench: 4me node (file)',
+			nodes: [webhook('bench-ours-file'), fourMe('ours-file-4me', 'file')],
+			connections: { Webhook: { main: [[link('4me export')]] } },
+			settings,
+			active: false,
+		},
+	];
+}
+
+const WEBHOOK_PATHS: Record<N8nWorkflowKind, string> = {
+	'diy-csv': 'bench-diy-csv',
+	'diy-zip': 'bench-diy-zip',
+	'ours-rows': 'bench-ours-rows',
+	'ours-file': 'bench-ours-file',
+};
+
+/** `count` distinct free ports on 127.0.0.1 (all held open until all are known). */
+async function freePorts(count: number): Promise<number[]> {
+	const servers = await Promise.all(
+		Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+			const server = createServer();
+			server.once('error', reject);
+			server.listen(0, '127.0.0.1', () => resolve(server));
+		})),
+	);
+	const ports = servers.map((server) => (server.address() as { port: number }).port);
+	await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+	return ports;
+}
+
+function cpuSecondsOf(pid: number): number {
+	// /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (100 per second here).
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export class BenchN8n {
+	private readonly instance = new N8nInstance();
+	private tarball = '';
+
+	constructor(private readonly log: (line: string) => void) {}
+
+	/** Installs the package (from BENCH_PACKAGE_DIR, default the repository), the credential and the workflows. */
+	async setUp(serverOrigin: string): Promise<void> {
+		await ensureN8nInstalled(this.log);
+		const packageDir = process.env.BENCH_PACKAGE_DIR;
+		this.tarball = packageDir ? await packDir(packageDir, this.instance.userFolder) : await packPackage(this.instance.userFolder);
+		await this.instance.installPackage(this.tarball);
+		await this.instance.importJson('credentials', [
+			{
+				...CREDENTIAL,
+				type: 'fourMeApi',
+				data: { token: BENCH_TOKEN, account: BENCH_ACCOUNT, instance: 'custom', baseUrl: `${serverOrigin}/4me/current/v1` },
+			},
+		]);
+		const workflows = benchWorkflows();
+		await this.instance.importJson('workflow', workflows);
+		for (const workflow of workflows) await this.instance.cliOk(['publish:workflow', `--id=${workflow.id}`]);
+	}
+
+	/**
+	 * One measured run in a fresh n8n process. `warmupQuery` runs first (tiny file), then
+	 * `query` is measured. Gives up after `timeoutMs`.
+	 */
+	async run(kind: N8nWorkflowKind, warmupQuery: Record<string, string>, query: Record<string, string>, timeoutMs: number, beforeMeasured?: () => Promise<void>): Promise<N8nRunResult> {
+		// The task broker's port too: its default (5679) may be taken by another n8n on the machine.
+		// An inspector on 127.0.0.1, used once: a full GC before the measured run (see collectGarbage).
+		const [port, brokerPort, inspectPort] = await freePorts(3);
+		const gcFirst = process.env.BENCH_N8N_GC !== '0';
+		const storagePath = process.env.BENCH_WRITE_DIR ? join(process.env.BENCH_WRITE_DIR, `n8n-storage-${port}`) : undefined;
+		const started = performance.now();
+		// BENCH_N8N_NODE_ARGS: extra Node flags for n8n, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof" or "--trace-gc".
+		const extraArgs = (process.env.BENCH_N8N_NODE_ARGS ?? '').split(' ').filter(Boolean);
+		const child = spawn(process.execPath, [...extraArgs, ...(gcFirst ? [`--inspect=127.0.0.1:${inspectPort}`] : []), n8nBin, 'start'], {
+			env: {
+				...this.instance.env,
+				N8N_PORT: String(port),
+				N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+				N8N_LISTEN_ADDRESS: '127.0.0.1',
+				N8N_HOST: '127.0.0.1',
+				N8N_LOG_LEVEL: 'warn',
+				EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none',
+				EXECUTIONS_DATA_SAVE_ON_PROGRESS: 'false',
+				EXECUTIONS_DATA_SAVE_MANUAL_EXECUTIONS: 'false',
+				N8N_METRICS: 'false',
+				// Its refresh task calls api.n8n.io; the benchmarks stay on 127.0.0.1.
+				N8N_DISABLED_MODULES: 'mcp-registry',
+				// Binary data where the other cases write their files (see BENCH_WRITE_DIR in run.ts).
+				...(storagePath ? { N8N_STORAGE_PATH: storagePath } : {}),
+			},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let output = '';
+		// BENCH_N8N_LOG=<file>: n8n's whole output (with BENCH_N8N_NODE_ARGS=--trace-gc, say).
+		const log = process.env.BENCH_N8N_LOG ? createWriteStream(process.env.BENCH_N8N_LOG, { flags: 'a' }) : undefined;
+		child.stdout?.on('data', (chunk) => {
+			output = (output + chunk).slice(-20_000);
+			log?.write(chunk);
+		});
+		child.stderr?.on('data', (chunk) => {
+			output = (output + chunk).slice(-20_000);
+			log?.write(chunk);
+		});
+		const pid = child.pid as number;
+		try {
+			const base = `http://127.0.0.1:${port}`;
+			await waitForHealth(base, child, 90_000, () => output);
+			const startupSeconds = (performance.now() - started) / 1000;
+			const url = (q: Record<string, string>) => `${base}/webhook/${WEBHOOK_PATHS[kind]}?${new URLSearchParams(q)}`;
+			// The webhook is registered a moment after /healthz answers.
+			await callWebhook(url(warmupQuery), 60_000, true);
+			await beforeMeasured?.();
+			await delay(1000);
+			const collected = gcFirst && (await collectGarbage(inspectPort, pid));
+			await delay(1000);
+			const before = procMemory(pid);
+			const peakReset = resetPeak(pid);
+			const cpuBefore = cpuSecondsOf(pid);
+			const t0 = performance.now();
+			const answer = await callWebhook(url(query), timeoutMs, false);
+			const seconds = (performance.now() - t0) / 1000;
+			const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
+			const after = procMemory(pid);
+			return {
+				seconds,
+				cpuSeconds,
+				rssBeforeMB: before.rssMB,
+				peakRssMB: after.hwmMB,
+				peakGrowthMB: after.hwmMB - before.rssMB,
+				peakReset,
+				gcBefore: collected,
+				startupSeconds,
+				answer,
+			};
+		} catch (error) {
+			throw new Error(`${(error as Error).message}\n--- n8n output (tail) ---\n${output.slice(-3000)}`);
+		} finally {
+			await stop(child);
+			if (storagePath) rmSync(storagePath, { recursive: true, force: true });
+		}
+	}
+
+	cleanUp(): void {
+		this.instance.cleanup();
+	}
+}
+
+async function packDir(dir: string, destination: string): Promise<string> {
+	const { execFile } = await import('node:child_process');
+	const { promisify } = await import('node:util');
+	const { stdout } = await promisify(execFile)('npm', ['pack', '--json', '--pack-destination', destination], { cwd: dir });
+	return join(destination, JSON.parse(stdout)[0].filename);
+}
+
+async function waitForHealth(base: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`n8n exited with ${child.exitCode} while starting`);
+		try {
+			const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+			if (response.ok) return;
+		} catch {
+			// not up yet
+		}
+		await delay(250);
+	}
+	throw new Error(`n8n did not answer /healthz within ${timeoutMs / 1000} s: ${output().slice(-500)}`);
+}
+
+/**
+ * A full garbage collection in the n8n process through its inspector (CDP HeapProfiler.collectGarbage),
+ * so the RSS read before the run is live memory, not garbage the run would reuse (as gc() does in
+ * the child-process cases). The session is closed before the run.
+ */
+async function collectGarbage(inspectPort: number, pid: number): Promise<boolean> {
+	try {
+		const response = await fetch(`http://127.0.0.1:${inspectPort}/json/list`, { signal: AbortSignal.timeout(5000) });
+		const targets = JSON.parse(await response.text()) as Array<{ webSocketDebuggerUrl: string; description?: string }>;
+		// The inspector must be n8n's own (its URL carries no pid, but only n8n was started with this port).
+		const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error('no answer from the inspector')), 30_000);
+			socket.onerror = () => reject(new Error('inspector connection failed'));
+			socket.onopen = () => socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+			socket.onmessage = (event) => {
+				if (String(event.data).startsWith('{"id":1,')) {
+					clearTimeout(timer);
+					resolve();
+				}
+			};
+		});
+		socket.close();
+		return true;
+	} catch (error) {
+		console.error(`[bench] n8n ${pid}: no GC before the run (${(error as Error).message}); its peak growth may read low`);
+		return false;
+	}
+}
+
+async function callWebhook(url: string, timeoutMs: number, retryNotFound: boolean): Promise<Record<string, unknown>> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) });
+		const text = await response.text();
+		if (response.ok) {
+			let body: Record<string, unknown> | Array<Record<string, unknown>>;
+			try {
+				body = JSON.parse(text || '{}') as typeof body;
+			} catch {
+				throw new Error(`webhook ${new URL(url).pathname} answered something that is not JSON: ${text.slice(0, 200)}`);
+			}
+			return Array.isArray(body) ? (body[0] ?? {}) : body;
+		}
+		if (retryNotFound && response.status === 404 && Date.now() < deadline) {
+			await delay(250);
+			continue;
+		}
+		throw new Error(`webhook ${new URL(url).pathname} answered HTTP ${response.status}: ${text.slice(0, 500)}`);
+	}
+}
+
+/** SIGTERM, then SIGKILL after 20 s: only the n8n process this module started. */
+async function stop(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	child.kill('SIGTERM');
+	const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+	await exited;
+	clearTimeout(timer);
+}

@@ -1,0 +1,412 @@
+// Writes a run's results into bench/RESULTS.md (between markers, so text outside them stays) and
+// draws the plot: an SVG rendered to PNG with rsvg-convert (Debian package librsvg2-bin).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { DataSet } from './data';
+
+export interface CaseOutcome {
+	id: string;
+	dataset: string;
+	label: string;
+	role: 'floor' | 'ours-rows' | 'ours-file' | 'diy' | 'download' | 'extra';
+	where: 'process' | 'harness' | 'n8n';
+	status: 'ok' | 'failed' | 'pending';
+	note?: string;
+	rows?: number;
+	bytes?: number;
+	seconds?: number;
+	secondsRange?: [number, number];
+	cpuSeconds?: number;
+	peakRssMB?: number;
+	peakGrowthMB?: number;
+	peakGrowthRange?: [number, number];
+	rssBeforeMB?: number;
+	firstRowMs?: number;
+	runs: Array<Record<string, unknown>>;
+}
+
+interface VirtualPolling {
+	jobSeconds: number;
+	statusRequests: number;
+	lagSeconds: number;
+	waits: number[];
+}
+
+export interface RunReport {
+	startedAt: string;
+	finishedAt: string;
+	mode: 'quick' | 'full';
+	runsPerCase: number;
+	machine: { cpu: string; cores: number; memoryGiB: number; loadBefore: number[]; loadAfter: number[] };
+	versions: { node: string; n8n: string; n8nCore: string };
+	variant: { engine?: string; dist?: string; package?: string };
+	/** Where the cases wrote files (plain download, binary data store). */
+	writeDir?: string;
+	dataSets: Array<DataSet & { fingerprint: string }>;
+	cases: CaseOutcome[];
+	polling?: {
+		virtual: { schedule: { firstIntervalMs: number; maxIntervalMs: number; timeoutMs: number }; runs: VirtualPolling[] };
+		scaled?: { scale: number; statusRequests: number; lagSeconds: number; doneToDownloadMs?: number; downloadToOutputMs?: number; rows: number };
+	};
+}
+
+const MB = 1e6;
+const WHERE = { process: 'own process', harness: 'n8n-core harness', n8n: 'real n8n' } as const;
+
+const int = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '—' : Math.round(value).toLocaleString('en-US'));
+const fixed = (value: number | undefined, digits = 2) => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
+const kilo = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '—' : `${Math.round(value / 1000).toLocaleString('en-US')} k`);
+
+function secondsText(outcome: CaseOutcome): string {
+	if (outcome.seconds === undefined) return '—';
+	const [low, high] = outcome.secondsRange ?? [outcome.seconds, outcome.seconds];
+	return high - low >= 0.01 ? `${fixed(outcome.seconds)} (${fixed(low)}–${fixed(high)})` : fixed(outcome.seconds);
+}
+
+function growthText(outcome: CaseOutcome): string {
+	if (outcome.peakGrowthMB === undefined) return '—';
+	const [low, high] = outcome.peakGrowthRange ?? [outcome.peakGrowthMB, outcome.peakGrowthMB];
+	return high - low >= 1 ? `${int(outcome.peakGrowthMB)} (${int(low)}–${int(high)})` : int(outcome.peakGrowthMB);
+}
+
+function find(report: RunReport, id: string): CaseOutcome | undefined {
+	const outcome = report.cases.find((c) => c.id === id);
+	return outcome?.status === 'ok' ? outcome : undefined;
+}
+
+const rowsPerSecond = (c: CaseOutcome | undefined) => (c?.rows && c.seconds ? c.rows / c.seconds : undefined);
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+function caseTable(report: RunReport, dataset: string): string[] {
+	const cases = report.cases.filter((c) => c.dataset === dataset);
+	const lines = [
+		'| case | runs in | time s (range) | rows/s | MB/s | CPU s | peak RSS MB | peak growth MB (range) |',
+		'|---|---|---:|---:|---:|---:|---:|---:|',
+	];
+	for (const c of cases) {
+		if (c.status !== 'ok') {
+			lines.push(`| ${c.label} | ${WHERE[c.where]} | ${c.status === 'pending' ? `*${c.note}*` : `**failed**: ${c.note ?? ''}`} | | | | | |`);
+			continue;
+		}
+		const mbps = c.bytes && c.seconds ? c.bytes / MB / c.seconds : undefined;
+		lines.push(
+			`| ${c.label} | ${WHERE[c.where]} | ${secondsText(c)} | ${c.rows ? kilo(rowsPerSecond(c)) : '—'} | ${fixed(mbps, 0)} | ${fixed(c.cpuSeconds, 1)} | ${int(c.peakRssMB)} | ${growthText(c)} |`,
+		);
+	}
+	return lines;
+}
+
+interface TargetRow {
+	target: string;
+	measured: string;
+	met: boolean | undefined;
+}
+
+function targets(report: RunReport): TargetRow[] {
+	const rowsSet = report.mode === 'quick' ? 'csv-100k' : 'csv-1m';
+	const zipSet = report.mode === 'quick' ? 'zip-100k' : 'zip-1m';
+	const binaryBig = report.mode === 'quick' ? 'csv-100k' : 'csv-5m';
+	const rows: TargetRow[] = [];
+	const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+	for (const set of [rowsSet, zipSet]) {
+		const ours = find(report, `${set}/ours-rows-n8n`);
+		const diy = find(report, `${set}/diy-n8n`);
+		const speedup = ratio(diy?.seconds, ours?.seconds);
+		rows.push({
+			target: `${set}: row mode ≥ 3× faster than DIY (real n8n, DIY time / ours)`,
+			measured: speedup === undefined ? 'not measured' : `${fixed(speedup)}× (${fixed(diy?.seconds)} s / ${fixed(ours?.seconds)} s)`,
+			met: speedup === undefined ? undefined : speedup >= 3,
+		});
+		rows.push({
+			target: `${set}: row mode peak growth ≤ DIY's (real n8n)`,
+			measured: ours?.peakGrowthMB === undefined || diy?.peakGrowthMB === undefined ? 'not measured' : `${int(ours.peakGrowthMB)} MB vs ${int(diy.peakGrowthMB)} MB`,
+			met: ours?.peakGrowthMB === undefined || diy?.peakGrowthMB === undefined ? undefined : ours.peakGrowthMB <= diy.peakGrowthMB,
+		});
+		const floor = find(report, `${set}/floor`);
+		const harness = find(report, `${set}/ours-rows-harness`);
+		const share = ratio(rowsPerSecond(harness), rowsPerSecond(floor));
+		rows.push({
+			target: `${set}: row mode ≥ 0.8× the floor's rows/s outside n8n (n8n-core harness / floor)`,
+			measured: share === undefined ? 'not measured' : `${fixed(share)}× (${kilo(rowsPerSecond(harness))} vs ${kilo(rowsPerSecond(floor))} rows/s; engine alone ${fixed(ratio(rowsPerSecond(find(report, `${set}/engine`)), rowsPerSecond(floor)))}×)`,
+			met: share === undefined ? undefined : share >= 0.8,
+		});
+	}
+	for (const where of ['n8n', 'harness'] as const) {
+		const big = find(report, `${binaryBig}/ours-file-${where}`);
+		const download = find(report, `${binaryBig}/download-file`);
+		const bigSet = report.dataSets.find((s) => s.id === binaryBig);
+		const size = bigSet ? `${fixed(bigSet.bytes / MB, 0)} MB` : binaryBig;
+		rows.push({
+			target: `binary (${WHERE[where]}): peak growth < 100 MB for the ${size} export`,
+			measured: big ? `${int(big.peakGrowthMB)} MB` : 'not measured',
+			met: big?.peakGrowthMB === undefined ? undefined : big.peakGrowthMB < 100,
+		});
+		const slowdown = ratio(big?.seconds, download?.seconds);
+		rows.push({
+			target: `binary (${WHERE[where]}): time ≤ 1.2× the plain download (undici → file) of the ${size} file`,
+			measured: slowdown === undefined ? 'not measured' : `${fixed(slowdown)}× (${fixed(big?.seconds)} s vs ${fixed(download?.seconds)} s)`,
+			met: slowdown === undefined ? undefined : slowdown <= 1.2,
+		});
+	}
+	const fileCases = report.cases.filter((c) => c.role === 'ours-file' && c.where === 'n8n' && c.status === 'ok');
+	if (fileCases.length > 1) {
+		const growths = fileCases.map((c) => `${fixed((c.bytes ?? 0) / MB, 0)} MB → ${int(c.peakGrowthMB)} MB`).join(', ');
+		const spread = Math.max(...fileCases.map((c) => c.peakGrowthMB ?? 0)) - Math.min(...fileCases.map((c) => c.peakGrowthMB ?? 0));
+		rows.push({ target: 'binary (real n8n): peak growth flat as the file grows (max − min < 100 MB)', measured: growths, met: spread < 100 });
+	}
+	return rows;
+}
+
+/** ours/floor (rows per second) and DIY/ours (time, peak growth) for every data set with rows. */
+function ratioLines(report: RunReport): string[] {
+	const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? fixed(a / b) : '—');
+	const lines = [
+		'#### Ratios',
+		'',
+		'| data set | engine / floor | node (n8n-core) / floor | node (n8n) / floor | DIY / node time (n8n) | node / DIY peak growth (n8n) |',
+		'|---|---:|---:|---:|---:|---:|',
+	];
+	for (const dataset of [...new Set(report.cases.filter((c) => c.role === 'floor').map((c) => c.dataset))]) {
+		const floor = rowsPerSecond(find(report, `${dataset}/floor`));
+		const harness = find(report, `${dataset}/ours-rows-harness`);
+		const n8n = find(report, `${dataset}/ours-rows-n8n`);
+		const diy = find(report, `${dataset}/diy-n8n`);
+		lines.push(
+			`| ${dataset} | ${ratio(rowsPerSecond(find(report, `${dataset}/engine`)), floor)} | ${ratio(rowsPerSecond(harness), floor)} | ${ratio(rowsPerSecond(n8n), floor)} | ${ratio(diy?.seconds, n8n?.seconds)} | ${ratio(n8n?.peakGrowthMB, diy?.peakGrowthMB)} |`,
+		);
+	}
+	lines.push('', 'Rows per second relative to the floor (1.00 = as fast as papaparse counting rows with no n8n); DIY / node > 1: the node is faster; node / DIY < 1: the node needs less memory.');
+	return lines;
+}
+
+function pollingLines(report: RunReport): string[] {
+	const polling = report.polling;
+	if (!polling) return ['Polling was not measured in this run.'];
+	const { schedule, runs } = polling.virtual;
+	const stream = report.cases.find((c) => c.id === 'csv-100k/engine-stream' && c.status === 'ok');
+	const ten = runs.find((run) => run.jobSeconds === 600);
+	const lines = [
+		`Default schedule: first wait ${schedule.firstIntervalMs / 1000} s, ×1.5 per check, at most ${schedule.maxIntervalMs / 1000} s between checks, timeout ${schedule.timeoutMs / 60_000} min. Counted with the engine's own waitForJob on a virtual clock:`,
+		'',
+		'| job takes | status requests | one per second would be | job done → status check that sees it |',
+		'|---:|---:|---:|---:|',
+		...runs.map((run) => `| ${run.jobSeconds >= 60 ? `${run.jobSeconds / 60} min` : `${run.jobSeconds} s`} | ${run.statusRequests} | ${run.jobSeconds + 1} | ${fixed(run.lagSeconds, 1)} s |`),
+		'',
+	];
+	const longest = runs[runs.length - 1];
+	const capAt = longest ? longest.waits.findIndex((wait) => wait >= schedule.maxIntervalMs / 1000) : -1;
+	if (capAt >= 0) {
+		const reached = longest.waits.slice(0, capAt).reduce((sum, wait) => sum + wait, 0);
+		lines.push(
+			`The waits grow ×1.5 (logarithmic in the job's duration) until they reach ${schedule.maxIntervalMs / 1000} s, ${fixed(reached, 0)} s into the job (${capAt + 1} requests); from then on a job costs ${fixed(60_000 / schedule.maxIntervalMs, 0)} status requests per minute, and a finished job waits at most ${schedule.maxIntervalMs / 1000} s for the check that sees it.`,
+			'',
+		);
+	}
+	if (polling.scaled) {
+		const s = polling.scaled;
+		lines.push(
+			`Cross-check in real time: the built node through n8n-core against the stand-in, a 10-minute job with the schedule scaled 1:${s.scale} (10 s): **${s.statusRequests} status requests** (virtual: ${ten?.statusRequests ?? '—'}); the stand-in saw the download start ${fixed(s.doneToDownloadMs, 0)} ms after it answered \`done\`.`,
+			'',
+		);
+	}
+	if (ten) {
+		const firstRow = stream?.firstRowMs;
+		lines.push(
+			`**Job finished → first row**: ${fixed(ten.lagSeconds, 1)} s waiting for the next status check (the waits are 30 s by then, so up to 30 s in general) + ${fixed(firstRow, 0)} ms from the download's start to the first parsed row (engine, csv-100k). n8n hands a node's items on when the node finishes, so the next node sees the first row after the whole file is parsed (row-mode times above).`,
+		);
+	}
+	return lines;
+}
+
+function markdown(report: RunReport, pngName: string): string {
+	const lines: string[] = [];
+	const date = report.startedAt.slice(0, 10);
+	const minutes = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 60_000;
+	lines.push(
+		`### ${date} — ${report.mode === 'quick' ? '`npm run bench -- --quick`' : '`npm run bench`'}`,
+		'',
+		`Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB; load average ${report.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')} before, ${report.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')} after (1 / 5 / 15 min). Node ${report.versions.node}, n8n ${report.versions.n8n} (real n8n: \`n8n start\`, a fresh process per case), n8n-core ${report.versions.n8nCore} (harness). ${report.runsPerCase} run(s) per case (median, range in brackets); whole run ${fixed(minutes, 1)} min.`,
+	);
+	lines.push('', `Files the cases write (plain download, n8n's binary data) went to ${report.writeDir ?? 'disk'}.`);
+	if (report.variant.engine || report.variant.dist || report.variant.package) {
+		lines.push('', `**Variant**: engine ${report.variant.engine ?? 'nodes/shared'}, dist ${report.variant.dist ?? 'dist'}, package ${report.variant.package ?? '.'}.`);
+	}
+	lines.push('', `![rows per second and peak memory per case](${pngName})`, '', '#### Data sets', '', '| data set | rows | size | files | what | sha-256 of first MB |', '|---|---:|---:|---:|---|---|');
+	for (const set of report.dataSets) {
+		lines.push(`| ${set.id} | ${set.rows.toLocaleString('en-US')} | ${fixed(set.bytes / MB, 1)} MB | ${set.files.length} | ${set.description} | \`${set.fingerprint}\` |`);
+	}
+	lines.push('', '#### Targets (same run, same files)', '');
+	if (report.mode === 'quick') lines.push('*Quick run: the targets are meant for the 1,000,000-row and 1 GB files; on 100k rows n8n\'s fixed costs weigh more. Shown for orientation.*', '');
+	lines.push('| target | measured | met |', '|---|---|:---:|');
+	for (const row of targets(report)) lines.push(`| ${row.target} | ${row.measured} | ${row.met === undefined ? '—' : row.met ? 'yes' : '**no**'} |`);
+	lines.push('', ...ratioLines(report));
+	const groups = [...new Set(report.cases.map((c) => c.dataset))];
+	for (const dataset of groups) {
+		const set = report.dataSets.find((s) => s.id === dataset);
+		lines.push('', `#### ${dataset}${set ? ` — ${set.rows.toLocaleString('en-US')} rows, ${fixed(set.bytes / MB, 1)} MB` : ''}`, '', ...caseTable(report, dataset));
+	}
+	lines.push('', '#### Polling cost', '', ...pollingLines(report));
+	return lines.join('\n');
+}
+
+function replaceSection(text: string, marker: string, section: string): string {
+	const start = `<!-- bench:${marker}:start -->`;
+	const end = `<!-- bench:${marker}:end -->`;
+	const block = `${start}\n${section}\n${end}`;
+	const from = text.indexOf(start);
+	const to = text.indexOf(end);
+	if (from >= 0 && to > from) return text.slice(0, from) + block + text.slice(to + end.length);
+	return `${text.trimEnd()}\n\n${block}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plot
+
+const ROLE_COLOURS: Record<CaseOutcome['role'], string> = {
+	floor: '#8c8c8c',
+	extra: '#b5c7e0',
+	'ours-rows': '#2f6fbf',
+	'ours-file': '#2f6fbf',
+	diy: '#e07b39',
+	download: '#8c8c8c',
+};
+
+function escapeXml(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function shortLabel(c: CaseOutcome): string {
+	const where = c.where === 'n8n' ? ' (n8n)' : c.where === 'harness' ? ' (n8n-core)' : '';
+	switch (c.role) {
+		case 'floor':
+			return 'floor (no n8n)';
+		case 'extra':
+			return c.id.endsWith('engine-stream') ? 'engine, rows not kept (no n8n)' : 'engine only (no n8n)';
+		case 'ours-rows':
+			return `our node, rows${where}`;
+		case 'ours-file':
+			return `our node, file${where}`;
+		case 'diy':
+			return `DIY workflow${where}`;
+		case 'download':
+			return 'plain download → file';
+	}
+}
+
+/** Two bar columns per data set: rows/s (or seconds for files) and peak growth MB. */
+function svg(report: RunReport): string {
+	const rowSets = report.mode === 'quick' ? ['csv-100k', 'zip-100k', 'jsonl-100k'] : ['csv-1m', 'zip-1m', 'jsonl-1m'];
+	const fileSets = report.mode === 'quick' ? ['csv-100k'] : ['csv-500k', 'csv-1m', 'csv-5m'];
+	const width = 1100;
+	const labelWidth = 230;
+	const panel = (width - labelWidth - 60) / 2;
+	const barHeight = 16;
+	const gap = 4;
+	const parts: string[] = [];
+	let y = 60;
+	const text = (x: number, yy: number, content: string, attrs = '') => parts.push(`<text x="${x}" y="${yy}" ${attrs}>${escapeXml(content)}</text>`);
+	text(20, 30, `Bulk export into n8n — ${report.startedAt.slice(0, 10)}, ${report.machine.cores} cores, Node ${report.versions.node}, n8n ${report.versions.n8n}`, 'font-size="18" font-weight="bold"');
+	const section = (title: string, items: Array<{ label: string; role: CaseOutcome['role']; left?: number; right?: number; leftText: string; rightText: string }>, leftTitle: string, rightTitle: string) => {
+		if (!items.length) return;
+		y += 14;
+		text(20, y, title, 'font-size="15" font-weight="bold"');
+		y += 18;
+		text(labelWidth + 10, y, leftTitle, 'font-size="12" fill="#444"');
+		text(labelWidth + 40 + panel, y, rightTitle, 'font-size="12" fill="#444"');
+		y += 6;
+		const maxLeft = Math.max(...items.map((i) => i.left ?? 0), 1);
+		const maxRight = Math.max(...items.map((i) => i.right ?? 0), 1);
+		for (const item of items) {
+			text(labelWidth, y + barHeight - 4, item.label, 'font-size="12" text-anchor="end"');
+			const colour = ROLE_COLOURS[item.role];
+			const lw = ((item.left ?? 0) / maxLeft) * (panel - 90);
+			const rw = ((item.right ?? 0) / maxRight) * (panel - 90);
+			parts.push(`<rect x="${labelWidth + 10}" y="${y}" width="${lw.toFixed(1)}" height="${barHeight}" fill="${colour}"/>`);
+			text(labelWidth + 14 + lw, y + barHeight - 4, item.leftText, 'font-size="11"');
+			parts.push(`<rect x="${labelWidth + 40 + panel}" y="${y}" width="${rw.toFixed(1)}" height="${barHeight}" fill="${colour}" fill-opacity="0.75"/>`);
+			text(labelWidth + 44 + panel + rw, y + barHeight - 4, item.rightText, 'font-size="11"');
+			y += barHeight + gap;
+		}
+		y += 12;
+	};
+	for (const dataset of rowSets) {
+		const set = report.dataSets.find((s) => s.id === dataset);
+		if (!set) continue;
+		const cases = report.cases.filter((c) => c.dataset === dataset && c.role !== 'download' && c.role !== 'ours-file');
+		section(
+			`${dataset}: ${set.rows.toLocaleString('en-US')} rows, ${fixed(set.bytes / MB, 0)} MB (${set.kind})`,
+			cases.map((c) => ({
+				label: shortLabel(c),
+				role: c.role,
+				left: rowsPerSecond(c),
+				right: c.peakGrowthMB,
+				leftText: c.status === 'ok' ? `${kilo(rowsPerSecond(c))} rows/s` : c.status === 'pending' ? 'pending' : 'failed',
+				rightText: c.status === 'ok' ? `${int(c.peakGrowthMB)} MB` : '',
+			})),
+			'rows per second (longer is better)',
+			'peak RSS growth, MB (shorter is better)',
+		);
+	}
+	const fileItems = fileSets.flatMap((dataset) => {
+		const set = report.dataSets.find((s) => s.id === dataset);
+		return report.cases
+			.filter((c) => c.dataset === dataset && (c.role === 'download' || c.role === 'ours-file') && c.status === 'ok')
+			.map((c) => ({
+				label: `${fixed((set?.bytes ?? 0) / MB, 0)} MB: ${shortLabel(c)}`,
+				role: c.role,
+				left: c.seconds,
+				right: c.peakGrowthMB,
+				leftText: `${fixed(c.seconds)} s`,
+				rightText: `${int(c.peakGrowthMB)} MB`,
+			}));
+	});
+	section('Output "File": the export as n8n binary data (rows not parsed)', fileItems, 'seconds (shorter is better)', 'peak RSS growth, MB (flat is the goal)');
+	const legend = [
+		['floor / plain download', ROLE_COLOURS.floor],
+		['engine without n8n', ROLE_COLOURS.extra],
+		['our node', ROLE_COLOURS['ours-rows']],
+		['DIY: HTTP Request + Extract From File', ROLE_COLOURS.diy],
+	];
+	let x = 20;
+	for (const [name, colour] of legend) {
+		parts.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${colour}"/>`);
+		text(x + 16, y + 10, name, 'font-size="12"');
+		x += 30 + name.length * 7;
+	}
+	y += 30;
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
+}
+
+/** Updates RESULTS.md and writes the plot; returns the files written. */
+export async function writeReport(report: RunReport, benchDir: string): Promise<string[]> {
+	const base = report.mode === 'quick' ? 'results-quick' : 'results';
+	const svgPath = join(benchDir, `${base}.svg`);
+	const pngPath = join(benchDir, `${base}.png`);
+	writeFileSync(svgPath, svg(report));
+	const written = [svgPath];
+	let image = `${base}.svg`;
+	try {
+		execFileSync('rsvg-convert', ['-f', 'png', '-o', pngPath, svgPath]);
+		written.push(pngPath);
+		image = `${base}.png`;
+	} catch {
+		// No rsvg-convert (apt-get install librsvg2-bin): the markdown links the SVG instead.
+	}
+	const resultsPath = join(benchDir, 'RESULTS.md');
+	const current = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
+	writeFileSync(resultsPath, replaceSection(current, report.mode, markdown(report, image)));
+	written.push(resultsPath);
+	writeFileSync(join(benchDir, `${base}.json`), JSON.stringify(report, null, 1));
+	written.push(join(benchDir, `${base}.json`));
+	return written;
+}
+
+if (require.main === module) {
+	// Re-render from a raw results file: node --import tsx bench/report.ts bench/out/results.json
+	const report = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RunReport;
+	void writeReport(report, __dirname).then((files) => console.log(files.join('\n')));
+}

@@ -1,0 +1,384 @@
+// The benchmark suite (not part of `npm test`): `npm run bench` (100k and 1M rows, 1 GB binary),
+// `npm run bench -- --quick` (100k rows only). See bench/README.md.
+//
+// Options: --quick | --runs=<n> (repeat every case, default 1) | --only=<text>[,<text>...] (cases
+// whose id contains one of them) | --skip-n8n (no real-n8n cases) | --no-report (do not rewrite RESULTS.md and the
+// plot) | --out=<file> (raw results JSON, default bench/out/results.json).
+// Scratch variants (for proposals): BENCH_ENGINE=<dir of shared/*.ts>, BENCH_DIST=<dist dir>,
+// BENCH_PACKAGE_DIR=<package dir with dist/ for npm pack> are passed to the case processes.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import type { CaseSpec, FileRef } from './case';
+import { ensureDataSets, fingerprint, type DataSet } from './data';
+import { RESULT_PREFIX } from './lib';
+import { BenchN8n, type N8nWorkflowKind } from './n8n';
+import { writeReport, type CaseOutcome, type RunReport } from './report';
+
+const BENCH = __dirname;
+
+interface Args {
+	quick: boolean;
+	runs: number;
+	only?: string;
+	skipN8n: boolean;
+	report: boolean;
+	out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+	const value = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+	return {
+		quick: argv.includes('--quick'),
+		runs: Math.max(1, Number(value('runs') ?? 1)),
+		only: value('only'),
+		skipN8n: argv.includes('--skip-n8n'),
+		report: !argv.includes('--no-report'),
+		out: value('out') ?? join(BENCH, 'out', 'results.json'),
+	};
+}
+
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+async function startServer(): Promise<{ origin: string; stop: () => Promise<void> }> {
+	const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const [line] = (await Promise.race([
+		once(createInterface({ input: child.stdout }), 'line'),
+		once(child, 'exit').then(() => {
+			throw new Error('the bench server exited');
+		}),
+	])) as [string];
+	return {
+		origin: (JSON.parse(line) as { origin: string }).origin,
+		stop: async () => {
+			if (child.exitCode !== null) return;
+			child.kill('SIGTERM');
+			await once(child, 'exit');
+		},
+	};
+}
+
+/**
+ * Runs a script in a fresh Node process and returns its BENCH_RESULT; kills it (by its pid) after
+ * `timeoutMs`. `name` names its profile / heap snapshot files (BENCH_PROFILE_DIR, BENCH_HEAP_SNAPSHOT_DIR).
+ */
+async function runChild<T>(script: string, arg: unknown, timeoutMs: number, nodeArgs: string[] = ['--expose-gc'], name?: string): Promise<T> {
+	const env: NodeJS.ProcessEnv = { ...process.env };
+	// The n8n-core harness keeps its user folder (and binary data) in the temp dir.
+	if (process.env.BENCH_WRITE_DIR) env.TMPDIR = process.env.BENCH_WRITE_DIR;
+	const file = name?.replace(/[^\w.-]+/g, '_');
+	if (file && process.env.BENCH_PROFILE_DIR) {
+		mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+		env.BENCH_CPU_PROFILE = join(process.env.BENCH_PROFILE_DIR, `${file}.cpuprofile`);
+	}
+	if (file && process.env.BENCH_HEAP_SNAPSHOT_DIR) {
+		mkdirSync(process.env.BENCH_HEAP_SNAPSHOT_DIR, { recursive: true });
+		env.BENCH_HEAP_SNAPSHOT = join(process.env.BENCH_HEAP_SNAPSHOT_DIR, `${file}.heapsnapshot`);
+	}
+	const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH, script), JSON.stringify(arg)], {
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env,
+	});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk) => (stdout += chunk));
+	child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-5000)));
+	const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+	const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+	clearTimeout(timer);
+	const line = stdout.split('\n').find((text) => text.startsWith(RESULT_PREFIX));
+	if (code !== 0 || !line) {
+		throw new Error(`${script} ${signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exited ${code ?? signal}`}: ${stderr.trim().split('\n').slice(-6).join(' | ')}`);
+	}
+	return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+
+interface CaseDef {
+	id: string;
+	dataset: string;
+	/** Table row label. */
+	label: string;
+	/** Which issue case it is: floor, ours-rows, ours-file, diy, download, extra. */
+	role: CaseOutcome['role'];
+	where: CaseOutcome['where'];
+	pending?: string;
+	run?: (id: string) => Promise<Record<string, unknown>>;
+}
+
+function fileRefs(origin: string, set: DataSet): FileRef[] {
+	return set.files.map((file, index) => ({
+		url: `${origin}/files/${set.id}/${index}/${encodeURIComponent(file.name)}`,
+		name: file.name,
+		size: file.bytes,
+	}));
+}
+
+function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8n: () => Promise<BenchN8n>): CaseDef[] {
+	const cases: CaseDef[] = [];
+	const child = (spec: CaseSpec, timeoutMs = 300_000) => (id: string) => runChild<Record<string, unknown>>('case.ts', spec, timeoutMs, undefined, id);
+	const warm = { csv: 'csv-1k', jsonl: 'jsonl-1k', zip: 'zip-1k' } as const;
+	const select = (dataset: string) => async () => {
+		await fetch(`${origin}/_bench/select?dataset=${dataset}`, { method: 'POST' });
+	};
+	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number) => async () => {
+		const instance = await n8n();
+		const isDiy = kind.startsWith('diy');
+		const url = (id: string) => fileRefs(origin, sets[id])[0].url;
+		await select(warmup)();
+		const result = await instance.run(
+			kind,
+			isDiy ? { url: url(warmup) } : { types },
+			isDiy ? { url: url(dataset) } : { types },
+			timeoutMs,
+			isDiy ? undefined : select(dataset),
+		);
+		const answer = result.answer;
+		return {
+			...result,
+			rows: typeof answer.count_id === 'number' ? answer.count_id : undefined,
+			fileBytes: typeof answer.fileName === 'string' ? sets[dataset].bytes : undefined,
+		};
+	};
+
+	const rowSets = args.quick ? ['csv-100k', 'zip-100k'] : ['csv-100k', 'csv-1m', 'zip-100k', 'zip-1m'];
+	for (const id of rowSets) {
+		const set = sets[id];
+		const format = set.kind === 'zip' ? 'zip' : 'csv';
+		const files = fileRefs(origin, set);
+		const warmup = fileRefs(origin, sets[warm[format]]);
+		const types = set.types?.join(',') ?? 'requests';
+		const big = set.rows >= 1_000_000;
+		cases.push(
+			{ id: `${id}/floor`, dataset: id, label: format === 'zip' ? 'floor: undici → zlib → papaparse, count' : 'floor: undici → papaparse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format, files, warmup }) },
+			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format, files, warmup }) },
+			{
+				id: `${id}/ours-rows-harness`,
+				dataset: id,
+				label: '4me node, rows (n8n-core WorkflowExecute)',
+				role: 'ours-rows',
+				where: 'harness',
+				run: child({ kind: 'node', output: 'rows', types: types.split(','), apiUrl: `${origin}/4me/${id}/v1`, warmupApiUrl: `${origin}/4me/${warm[format]}/v1` }),
+			},
+		);
+		if (!args.skipN8n) {
+			cases.push(
+				{ id: `${id}/ours-rows-n8n`, dataset: id, label: '4me node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows', id, warm[format], types, big ? 600_000 : 120_000) },
+				{
+					id: `${id}/diy-n8n`,
+					dataset: id,
+					label: format === 'zip' ? 'DIY: HTTP Request → Compression → 3× Extract From File → Merge → Summarize' : 'DIY: HTTP Request (file) → Extract From File → Summarize',
+					role: 'diy',
+					where: 'n8n',
+					run: inN8n(format === 'zip' ? 'diy-zip' : 'diy-csv', id, warm[format], types, big ? 600_000 : 120_000),
+				},
+			);
+		}
+	}
+
+	const jsonlSets = args.quick ? ['jsonl-100k'] : ['jsonl-100k', 'jsonl-1m'];
+	for (const id of jsonlSets) {
+		const files = fileRefs(origin, sets[id]);
+		const warmup = fileRefs(origin, sets[warm.jsonl]);
+		cases.push(
+			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/ours-rows-harness`, dataset: id, label: 'Mews node, rows', role: 'ours-rows', where: 'harness', pending: 'pending: Mews node not built yet' },
+			{ id: `${id}/diy-n8n`, dataset: id, label: 'DIY: HTTP Request per file → Extract From File', role: 'diy', where: 'n8n', pending: 'pending: compared against the Mews node' },
+		);
+	}
+
+	// The engine streaming rows without keeping them: its first-row time (polling report), and on
+	// the big file how much of the gap to the floor is the cost of keeping a million rows.
+	for (const id of args.quick ? ['csv-100k'] : ['csv-100k', 'csv-1m']) {
+		cases.push({
+			id: `${id}/engine-stream`,
+			dataset: id,
+			label: 'engine only: openDownload + parseFile, rows not kept',
+			role: 'extra',
+			where: 'process',
+			run: child({ kind: 'stream', format: 'csv', files: fileRefs(origin, sets[id]), warmup: fileRefs(origin, sets['csv-1k']) }),
+		});
+	}
+
+	const binarySets = args.quick ? ['csv-100k'] : ['csv-100k', 'csv-500k', 'csv-1m', 'csv-5m'];
+	for (const id of binarySets) {
+		const files = fileRefs(origin, sets[id]);
+		const warmup = fileRefs(origin, sets['csv-1k']);
+		const big = sets[id].bytes > 500e6;
+		cases.push(
+			{ id: `${id}/download-file`, dataset: id, label: 'plain download: undici → file', role: 'download', where: 'process', run: child({ kind: 'download', sink: 'file', files, warmup }) },
+			{
+				id: `${id}/ours-file-harness`,
+				dataset: id,
+				label: '4me node, file (n8n-core WorkflowExecute, filesystem binary store)',
+				role: 'ours-file',
+				where: 'harness',
+				run: child({ kind: 'node', output: 'file', types: ['requests'], apiUrl: `${origin}/4me/${id}/v1`, warmupApiUrl: `${origin}/4me/csv-1k/v1` }),
+			},
+		);
+		if (!args.skipN8n) {
+			cases.push({ id: `${id}/ours-file-n8n`, dataset: id, label: '4me node, file (n8n start)', role: 'ours-file', where: 'n8n', run: inN8n('ours-file', id, 'csv-1k', 'requests', big ? 300_000 : 120_000) });
+		}
+	}
+	const only = args.only?.split(',');
+	return only ? cases.filter((c) => only.some((part) => c.id.includes(part))) : cases;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function summarize(def: CaseDef, set: DataSet, runs: Array<Record<string, unknown>>, errors: string[]): CaseOutcome {
+	const base = { id: def.id, dataset: def.dataset, label: def.label, role: def.role, where: def.where };
+	if (def.pending) return { ...base, status: 'pending', note: def.pending, runs: [] };
+	if (!runs.length) return { ...base, status: 'failed', note: errors.join(' / '), runs: [] };
+	const median = (values: number[]) => {
+		const sorted = [...values].sort((a, b) => a - b);
+		const mid = Math.floor(sorted.length / 2);
+		return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+	};
+	const pick = (key: string) => runs.map((run) => Number(run[key])).filter((value) => Number.isFinite(value));
+	const seconds = pick('seconds');
+	const growth = pick('peakGrowthMB');
+	const rows = def.role === 'download' || def.role === 'ours-file' ? undefined : Number(runs[0].rows ?? runs[0].items);
+	const countOk = rows === undefined || rows === set.rows;
+	return {
+		...base,
+		status: countOk ? 'ok' : 'failed',
+		note: countOk ? (errors.length ? `${errors.length} failed run(s): ${errors.join(' / ')}` : undefined) : `row count ${rows}, expected ${set.rows}`,
+		rows,
+		bytes: set.bytes,
+		seconds: median(seconds),
+		secondsRange: [Math.min(...seconds), Math.max(...seconds)],
+		cpuSeconds: median(pick('cpuSeconds')),
+		peakRssMB: median(pick('peakRssMB')),
+		peakGrowthMB: median(growth),
+		peakGrowthRange: [Math.min(...growth), Math.max(...growth)],
+		rssBeforeMB: median(pick('rssBeforeMB')),
+		firstRowMs: pick('firstRowMs')[0],
+		runs,
+	};
+}
+
+async function main() {
+	const args = parseArgs(process.argv.slice(2));
+	const startedAt = new Date();
+	const load = loadavg();
+	log(`${args.quick ? 'quick' : 'full'} run, ${args.runs} run(s) per case, load average ${load.map((v) => v.toFixed(2)).join(' ')}`);
+
+	const ids = args.quick
+		? ['csv-1k', 'csv-100k', 'jsonl-1k', 'jsonl-100k', 'zip-1k', 'zip-100k']
+		: ['csv-1k', 'csv-100k', 'csv-500k', 'csv-1m', 'csv-5m', 'jsonl-1k', 'jsonl-100k', 'jsonl-1m', 'zip-1k', 'zip-100k', 'zip-1m'];
+	const sets = ensureDataSets(ids, log);
+
+	// Files the cases write (plain download, n8n's binary data store) go to tmpfs when there is one:
+	// the VM disk's write-back and discards would otherwise decide those times (BENCH_WRITE_DIR=disk:
+	// the default places on disk).
+	const ownWriteDir = !process.env.BENCH_WRITE_DIR && existsSync('/dev/shm') ? mkdtempSync('/dev/shm/n8n-bench-') : undefined;
+	if (ownWriteDir) process.env.BENCH_WRITE_DIR = ownWriteDir;
+	if (process.env.BENCH_WRITE_DIR === 'disk') delete process.env.BENCH_WRITE_DIR;
+	const writeDir = process.env.BENCH_WRITE_DIR;
+	log(`files written by the cases go to ${writeDir ?? 'disk (bench/out/tmp, the n8n user folders)'}`);
+
+	const server = await startServer();
+	log(`files and 4me stand-in on ${server.origin}`);
+	let n8nInstance: BenchN8n | undefined;
+	let n8nSetUp: Promise<BenchN8n> | undefined;
+	const n8n = () =>
+		(n8nSetUp ??= (async () => {
+			const started = Date.now();
+			log('setting up n8n (package from npm pack, credential, workflows)...');
+			n8nInstance = new BenchN8n(log);
+			await n8nInstance.setUp(server.origin);
+			log(`  n8n ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+			return n8nInstance;
+		})());
+
+	const outcomes: CaseOutcome[] = [];
+	let polling: RunReport['polling'];
+	try {
+		const cases = planCases(args, server.origin, sets, n8n);
+		for (const def of cases) {
+			const runs: Array<Record<string, unknown>> = [];
+			const errors: string[] = [];
+			for (let r = 0; def.run && r < args.runs; r++) {
+				// Written-back disk state matters for the cases that write a file (plain download, binary
+				// store): flush earlier cases' dirty pages first, outside the measurement.
+				execFileSync('sync');
+				try {
+					const name = args.runs > 1 ? `${def.id}#${r + 1}` : def.id;
+					// One retry for a run that failed (not for a wrong row count, which is reported).
+					const result = await def.run(name).catch((error: unknown) => {
+						log(`${def.id}: run failed (${(error as Error).message.split('\n')[0].slice(0, 200)}), retrying once`);
+						return def.run?.(name) as Promise<Record<string, unknown>>;
+					});
+					runs.push(result);
+					log(`${def.id}: ${Number(result.seconds).toFixed(2)} s, peak growth ${Number(result.peakGrowthMB).toFixed(0)} MB${result.rows !== undefined ? `, ${result.rows} rows` : ''}`);
+				} catch (error) {
+					errors.push((error as Error).message.split('\n')[0].slice(0, 300));
+					log(`${def.id}: FAILED ${(error as Error).message.slice(0, 2000)}`);
+				}
+			}
+			if (def.pending) log(`${def.id}: ${def.pending}`);
+			outcomes.push(summarize(def, sets[def.dataset], runs, errors));
+		}
+		if (!args.only || args.only.split(',').includes('polling')) {
+			log('polling cost (virtual clock, then a 10-minute job scaled 1:60)...');
+			try {
+				polling = await runChild('polling.ts', { origin: server.origin, dataset: 'csv-100k' }, 120_000, []);
+			} catch (error) {
+				log(`polling: FAILED ${(error as Error).message}`);
+			}
+		}
+	} finally {
+		n8nInstance?.cleanUp();
+		await server.stop();
+		if (ownWriteDir) rmSync(ownWriteDir, { recursive: true, force: true });
+	}
+
+	const report: RunReport = {
+		startedAt: startedAt.toISOString(),
+		finishedAt: new Date().toISOString(),
+		mode: args.quick ? 'quick' : 'full',
+		runsPerCase: args.runs,
+		machine: {
+			cpu: cpus()[0]?.model ?? 'unknown',
+			cores: cpus().length,
+			memoryGiB: Math.round(totalmem() / 2 ** 30),
+			loadBefore: load,
+			loadAfter: loadavg(),
+		},
+		versions: { node: process.version, n8n: '2.41.1', n8nCore: require('n8n-core/package.json').version as string },
+		variant: { engine: process.env.BENCH_ENGINE, dist: process.env.BENCH_DIST, package: process.env.BENCH_PACKAGE_DIR },
+		writeDir: writeDir ? (writeDir.startsWith('/dev/shm') ? 'tmpfs (/dev/shm)' : writeDir) : 'disk',
+		dataSets: Object.values(sets)
+			.filter((set) => !set.id.endsWith('-1k'))
+			.map((set) => ({ ...set, fingerprint: fingerprint(set) })),
+		cases: outcomes,
+		polling,
+	};
+	mkdirSync(join(BENCH, 'out'), { recursive: true });
+	writeFileSync(args.out, JSON.stringify(report, null, 2));
+	log(`raw results: ${args.out}`);
+	if (args.report) {
+		const written = await writeReport(report, BENCH);
+		log(`wrote ${written.join(', ')}`);
+	}
+	log(`done in ${((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)} min`);
+}
+
+main().then(
+	() => process.exit(0),
+	(error: unknown) => {
+		console.error(error);
+		process.exit(1);
+	},
+);
