@@ -86,3 +86,34 @@ export function round(value: number | undefined, digits = 0): number | undefined
 	const factor = 10 ** digits;
 	return Math.round(value * factor) / factor;
 }
+
+/** Busy share of all CPUs over `ms` (0..1), from /proc/stat. */
+export async function cpuBusy(ms = 500): Promise<number> {
+	const sample = () => {
+		const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+		const idle = fields[3] + (fields[4] ?? 0);
+		return { idle, total: fields.reduce((sum, value) => sum + value, 0) };
+	};
+	const first = sample();
+	await delay(ms);
+	const second = sample();
+	const total = second.total - first.total;
+	return total > 0 ? 1 - (second.idle - first.idle) / total : 0;
+}
+
+/**
+ * Waits (up to `maxMs`) until other processes leave the CPUs mostly idle, so a case does not
+ * share the machine with someone else's work; returns the busy share seen last.
+ */
+export async function waitForQuiet(threshold = 0.2, maxMs = 90_000, log?: (line: string) => void): Promise<number> {
+	const deadline = Date.now() + maxMs;
+	let busy = await cpuBusy();
+	let told = false;
+	while (busy > threshold && Date.now() < deadline) {
+		if (!told) log?.(`the machine is busy (${Math.round(busy * 100)}% CPU), waiting up to ${maxMs / 1000} s for it to calm down`);
+		told = true;
+		await delay(2000);
+		busy = await cpuBusy();
+	}
+	return busy;
+}

@@ -364,7 +364,9 @@ async function callWebhook(url: string, timeoutMs: number, retryNotFound: boolea
 	for (;;) {
 		const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) });
 		const text = await response.text();
-		if (response.ok) {
+		// Right after /healthz, n8n may still answer "n8n is starting up. Please wait" (HTTP 200 or 503).
+		const starting = /starting up/i.test(text.slice(0, 200));
+		if (response.ok && !starting) {
 			let body: Record<string, unknown> | Array<Record<string, unknown>>;
 			try {
 				body = JSON.parse(text || '{}') as typeof body;
@@ -373,7 +375,7 @@ async function callWebhook(url: string, timeoutMs: number, retryNotFound: boolea
 			}
 			return Array.isArray(body) ? (body[0] ?? {}) : body;
 		}
-		if (retryNotFound && response.status === 404 && Date.now() < deadline) {
+		if (retryNotFound && (response.status === 404 || starting) && Date.now() < deadline) {
 			await delay(250);
 			continue;
 		}

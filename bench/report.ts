@@ -94,7 +94,7 @@ function caseTable(report: RunReport, dataset: string): string[] {
 		}
 		const mbps = c.bytes && c.seconds ? c.bytes / MB / c.seconds : undefined;
 		lines.push(
-			`| ${c.label} | ${WHERE[c.where]} | ${secondsText(c)} | ${c.rows ? kilo(rowsPerSecond(c)) : '—'} | ${fixed(mbps, 0)} | ${fixed(c.cpuSeconds, 1)} | ${int(c.peakRssMB)} | ${growthText(c)} |`,
+			`| ${c.label}${c.note ? ` (*${c.note}*)` : ''} | ${WHERE[c.where]} | ${secondsText(c)} | ${c.rows ? kilo(rowsPerSecond(c)) : '—'} | ${fixed(mbps, 0)} | ${fixed(c.cpuSeconds, 1)} | ${int(c.peakRssMB)} | ${growthText(c)} |`,
 		);
 	}
 	return lines;

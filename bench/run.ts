@@ -3,7 +3,8 @@
 //
 // Options: --quick | --runs=<n> (repeat every case, default 1) | --only=<text>[,<text>...] (cases
 // whose id contains one of them) | --skip-n8n (no real-n8n cases) | --no-report (do not rewrite RESULTS.md and the
-// plot) | --out=<file> (raw results JSON, default bench/out/results.json).
+// plot) | --out=<file> (raw results JSON, default bench/out/results.json) | --quiet-wait=<s> (before
+// each case, wait up to this long for other processes to leave the CPUs idle; default 90, 0: never).
 // Scratch variants (for proposals): BENCH_ENGINE=<dir of shared/*.ts>, BENCH_DIST=<dist dir>,
 // BENCH_PACKAGE_DIR=<package dir with dist/ for npm pack> are passed to the case processes.
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import { createInterface } from 'node:readline';
 
 import type { CaseSpec, FileRef } from './case';
 import { ensureDataSets, fingerprint, type DataSet } from './data';
-import { RESULT_PREFIX } from './lib';
+import { RESULT_PREFIX, waitForQuiet } from './lib';
 import { BenchN8n, type N8nWorkflowKind } from './n8n';
 import { writeReport, type CaseOutcome, type RunReport } from './report';
 
@@ -28,6 +29,8 @@ interface Args {
 	skipN8n: boolean;
 	report: boolean;
 	out: string;
+	/** How long to wait before a case for other processes to leave the CPUs idle. */
+	quietWaitMs: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -39,6 +42,7 @@ function parseArgs(argv: string[]): Args {
 		skipN8n: argv.includes('--skip-n8n'),
 		report: !argv.includes('--no-report'),
 		out: value('out') ?? join(BENCH, 'out', 'results.json'),
+		quietWaitMs: Number(value('quiet-wait') ?? 90) * 1000,
 	};
 }
 
@@ -250,10 +254,12 @@ function summarize(def: CaseDef, set: DataSet, runs: Array<Record<string, unknow
 	const growth = pick('peakGrowthMB');
 	const rows = def.role === 'download' || def.role === 'ours-file' ? undefined : Number(runs[0].rows ?? runs[0].items);
 	const countOk = rows === undefined || rows === set.rows;
+	const busiest = Math.max(0, ...pick('busyBefore'));
+	if (busiest > 0.2) errors.push(`other processes used ${Math.round(busiest * 100)}% of the CPUs just before a run`);
 	return {
 		...base,
 		status: countOk ? 'ok' : 'failed',
-		note: countOk ? (errors.length ? `${errors.length} failed run(s): ${errors.join(' / ')}` : undefined) : `row count ${rows}, expected ${set.rows}`,
+		note: countOk ? (errors.length ? errors.join(' / ') : undefined) : `row count ${rows}, expected ${set.rows}`,
 		rows,
 		bytes: set.bytes,
 		seconds: median(seconds),
@@ -313,6 +319,7 @@ async function main() {
 				// Written-back disk state matters for the cases that write a file (plain download, binary
 				// store): flush earlier cases' dirty pages first, outside the measurement.
 				execFileSync('sync');
+				const busyBefore = await waitForQuiet(0.2, args.quietWaitMs, log);
 				try {
 					const name = args.runs > 1 ? `${def.id}#${r + 1}` : def.id;
 					// One retry for a run that failed (not for a wrong row count, which is reported).
@@ -320,7 +327,7 @@ async function main() {
 						log(`${def.id}: run failed (${(error as Error).message.split('\n')[0].slice(0, 200)}), retrying once`);
 						return def.run?.(name) as Promise<Record<string, unknown>>;
 					});
-					runs.push(result);
+					runs.push({ ...result, busyBefore });
 					log(`${def.id}: ${Number(result.seconds).toFixed(2)} s, peak growth ${Number(result.peakGrowthMB).toFixed(0)} MB${result.rows !== undefined ? `, ${result.rows} rows` : ''}`);
 				} catch (error) {
 					errors.push((error as Error).message.split('\n')[0].slice(0, 300));
