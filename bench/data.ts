@@ -455,15 +455,19 @@ export function ensureDataSets(ids: string[], log: (line: string) => void = () =
 	return Object.fromEntries(ids.map((id) => [id, manifest.sets[id]]));
 }
 
-/** A short fingerprint of the first MB of a data set, to show in the results that runs used the same bytes. */
+/** A short fingerprint of a data set (sizes, first and last MB of every file), to show that runs used the same bytes. */
 export function fingerprint(set: DataSet): string {
 	const hash = createHash('sha256');
 	for (const file of set.files) {
 		const fd = openSync(join(DATA_DIR, file.path), 'r');
-		const buffer = Buffer.alloc(Math.min(1 << 20, file.bytes));
-		readSync(fd, buffer, 0, buffer.length, 0);
+		const length = Math.min(1 << 20, file.bytes);
+		const buffer = Buffer.alloc(length);
+		hash.update(String(file.bytes));
+		for (const position of [0, file.bytes - length]) {
+			readSync(fd, buffer, 0, length, position);
+			hash.update(buffer);
+		}
 		closeSync(fd);
-		hash.update(buffer);
 	}
 	return hash.digest('hex').slice(0, 12);
 }

@@ -295,7 +295,10 @@ export class BenchN8n {
 				answer,
 			};
 		} catch (error) {
-			throw new Error(`${(error as Error).message}\n--- n8n output (tail) ---\n${output.slice(-3000)}`);
+			// Name the n8n node that failed, from the stack n8n logged (e.g. a RangeError in the Merge node).
+			const frame = /\n(\w*Error)[^\n]*\n(?:[^\n]*\n)*?\s+at [^\n]*?n8n-nodes-base\/(?:dist\/)?(nodes\/[^\s):]+:\d+)/.exec(output);
+			const where = frame ? ` (n8n logged a ${frame[1]} at n8n-nodes-base/${frame[2]})` : '';
+			throw new Error(`${(error as Error).message}${where}\n--- n8n output (tail) ---\n${output.slice(-3000)}`);
 		} finally {
 			await stop(child);
 			if (storagePath) rmSync(storagePath, { recursive: true, force: true });

@@ -9,7 +9,7 @@
 // BENCH_PACKAGE_DIR=<package dir with dist/ for npm pack> are passed to the case processes.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -324,7 +324,10 @@ async function main() {
 					const name = args.runs > 1 ? `${def.id}#${r + 1}` : def.id;
 					// One retry for a run that failed (not for a wrong row count, which is reported).
 					const result = await def.run(name).catch((error: unknown) => {
-						log(`${def.id}: run failed (${(error as Error).message.split('\n')[0].slice(0, 200)}), retrying once`);
+						const message = (error as Error).message.split('\n')[0];
+						// A workflow that failed in n8n (HTTP 500) fails again; anything else gets one more try.
+						if (/answered HTTP 500|timed out/.test(message)) throw error;
+						log(`${def.id}: run failed (${message.slice(0, 200)}), retrying once`);
 						return def.run?.(name) as Promise<Record<string, unknown>>;
 					});
 					runs.push({ ...result, busyBefore });
@@ -375,6 +378,22 @@ async function main() {
 	mkdirSync(join(BENCH, 'out'), { recursive: true });
 	writeFileSync(args.out, JSON.stringify(report, null, 2));
 	log(`raw results: ${args.out}`);
+	if (args.report && args.only) {
+		// A partial run updates its cases in the last full (or quick) results and keeps the others.
+		const previousPath = join(BENCH, args.quick ? 'results-quick.json' : 'results.json');
+		if (existsSync(previousPath)) {
+			const previous = JSON.parse(readFileSync(previousPath, 'utf8')) as RunReport;
+			const rerun = new Set(outcomes.map((c) => c.id));
+			report.cases = [...previous.cases.map((c) => (rerun.has(c.id) ? (outcomes.find((o) => o.id === c.id) as CaseOutcome) : c)), ...outcomes.filter((o) => !previous.cases.some((c) => c.id === o.id))];
+			report.polling = polling ?? previous.polling;
+			report.dataSets = previous.dataSets;
+			report.rerun = [...(previous.rerun ?? []), { at: report.startedAt, cases: [...rerun], load: report.machine.loadBefore }];
+			report.startedAt = previous.startedAt;
+			report.finishedAt = previous.finishedAt;
+			report.machine = previous.machine;
+			report.runsPerCase = previous.runsPerCase;
+		}
+	}
 	if (args.report) {
 		const written = await writeReport(report, BENCH);
 		log(`wrote ${written.join(', ')}`);
