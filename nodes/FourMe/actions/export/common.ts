@@ -1,21 +1,19 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from '../../../shared/job';
-import type { DownloadOptions } from '../../../shared/download';
+import {
+	maxFileSizeOption,
+	maxRowsOption,
+	outputFields as sharedOutputFields,
+	readSchedule as sharedReadSchedule,
+	showFor,
+	waitOptions as sharedWaitOptions,
+} from '../../../shared/description';
 import type { ParseOptions } from '../../../shared/parse';
+
+export { optionsCollection, readDownloadOptions, showFor } from '../../../shared/description';
 import { parseFrom, parseRecordTypes, type ExportRequest } from '../../helpers/exportJob';
 import { EXPORT_TYPES, exportTypeOptions, recordTypeOfEntry } from '../../helpers/recordTypes';
-
-/** Shows fields only for the given operations of a resource. */
-export function showFor(resource: string, operations: string[], fields: INodeProperties[]): INodeProperties[] {
-	return fields.map((field) => ({
-		...field,
-		displayOptions: {
-			...field.displayOptions,
-			show: { ...field.displayOptions?.show, resource: [resource], operation: operations },
-		},
-	}));
-}
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -85,38 +83,10 @@ export const localeOption: INodeProperties = {
 	description: 'Language of the export of the record type Translations, e.g. nl or de',
 };
 
-export const outputFields: INodeProperties[] = [
-	{
-		displayName: 'Output',
-		name: 'output',
-		type: 'options',
-		options: [
-			{ name: 'One Item per Row', value: 'rows', description: 'Each exported record becomes an item; columns are named by the file\'s header row' },
-			{ name: 'File', value: 'file', description: 'The export file as binary data, for very large exports or to store the file as it is' },
-		],
-		default: 'rows',
-	},
-	{
-		displayName: 'Put Output File in Field',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
-		required: true,
-		hint: 'The name of the output binary field to put the file in',
-		displayOptions: { show: { output: ['file'] } },
-	},
-];
+export const outputFields = sharedOutputFields("Each exported record becomes an item; columns are named by the file's header row");
 
 export const downloadOptions: INodeProperties[] = [
-	{
-		displayName: 'Max Rows',
-		name: 'rowLimit',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		description: 'Stop after this many rows; 0 outputs all rows',
-		displayOptions: { show: { '/output': ['rows'] } },
-	},
+	maxRowsOption,
 	{
 		displayName: 'Remove Spreadsheet Guard',
 		name: 'removeInjectionGuard',
@@ -125,41 +95,10 @@ export const downloadOptions: INodeProperties[] = [
 		description: 'Whether to remove the tab 4me puts before values that start with =, +, - or @ (a guard against formulas running in spreadsheets)',
 		displayOptions: { show: { '/output': ['rows'] } },
 	},
-	{
-		displayName: 'Max File Size (MB)',
-		name: 'maxFileSizeMb',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 0,
-		description: 'Fail instead of downloading a larger file; 0 means no limit',
-	},
+	maxFileSizeOption,
 ];
 
-export const waitOptions: INodeProperties[] = [
-	{
-		displayName: 'Timeout (Minutes)',
-		name: 'timeoutMinutes',
-		type: 'number',
-		typeOptions: { minValue: 0.1 },
-		default: 60, // DEFAULT_POLL_SCHEDULE.timeoutMs
-		description: 'How long to wait for 4me to finish the export. The error then gives the export token to fetch it later.',
-	},
-	{
-		displayName: 'First Status Check After (Seconds)',
-		name: 'firstPollSeconds',
-		type: 'number',
-		typeOptions: { minValue: 0.01 },
-		default: 2, // DEFAULT_POLL_SCHEDULE.firstIntervalMs
-		description: 'The wait before the second status check; later waits grow up to the maximum below',
-	},
-	{
-		displayName: 'Max Wait Between Status Checks (Seconds)',
-		name: 'maxPollSeconds',
-		type: 'number',
-		typeOptions: { minValue: 0.01 },
-		default: 30, // DEFAULT_POLL_SCHEDULE.maxIntervalMs
-	},
-];
+export const waitOptions = sharedWaitOptions('4me to finish the export', 'export token', DEFAULT_POLL_SCHEDULE);
 
 export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number): ExportRequest {
 	const types = parseRecordTypes(ctx, ctx.getNodeParameter('recordTypes', itemIndex));
@@ -174,30 +113,7 @@ export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number): Ex
 }
 
 export function readSchedule(options: IDataObject): PollSchedule {
-	const seconds = (value: unknown, fallbackMs: number) =>
-		typeof value === 'number' && value > 0 ? value * 1000 : fallbackMs;
-	return {
-		timeoutMs: typeof options.timeoutMinutes === 'number' && options.timeoutMinutes > 0 ? options.timeoutMinutes * 60_000 : DEFAULT_POLL_SCHEDULE.timeoutMs,
-		firstIntervalMs: seconds(options.firstPollSeconds, DEFAULT_POLL_SCHEDULE.firstIntervalMs),
-		maxIntervalMs: seconds(options.maxPollSeconds, DEFAULT_POLL_SCHEDULE.maxIntervalMs),
-	};
-}
-
-export function readDownloadOptions(options: IDataObject, errorContext: string): DownloadOptions {
-	const maxMb = typeof options.maxFileSizeMb === 'number' && options.maxFileSizeMb > 0 ? options.maxFileSizeMb : undefined;
-	return { maxBytes: maxMb ? Math.round(maxMb * 1024 * 1024) : undefined, errorContext };
-}
-
-/** The Options collection of an operation, its entries in alphabetical order as n8n lists them. */
-export function optionsCollection(options: INodeProperties[]): INodeProperties {
-	return {
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options: [...options].sort((a, b) => a.displayName.localeCompare(b.displayName)),
-	};
+	return sharedReadSchedule(options, DEFAULT_POLL_SCHEDULE);
 }
 
 /** `types`: the types requested, when known; a zip's entries are matched against them (else all types). */

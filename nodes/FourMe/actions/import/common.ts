@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties, IPairedItemData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitForJob } from '../../../shared/job';
-import { readSchedule, showFor, waitOptions } from '../export/common';
+import { DEFAULT_POLL_SCHEDULE, waitForJob } from '../../../shared/job';
+import { showFor, waitOptions } from '../../../shared/description';
+import { readSchedule } from '../export/common';
 import { csvFromItems, getImportStatus, importResumeHint, readImportLog, startImport, validateImportFile } from '../../helpers/importJob';
 import { importTypeOptions } from '../../helpers/recordTypes';
 
@@ -49,7 +50,7 @@ export const importFileFields: INodeProperties[] = [
 	},
 ];
 
-export const importWaitOptions = waitOptions;
+export const importWaitOptions = waitOptions('4me to finish the import', 'import token', DEFAULT_POLL_SCHEDULE);
 
 export interface ImportFile {
 	data: Buffer;

@@ -1,0 +1,52 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { asNodeError } from './errors';
+
+/** Most operations run once per input item; some (an import of items) run once for all of them. */
+export type Operation =
+	| { perItem: (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]> }
+	| { allItems: (this: IExecuteFunctions) => Promise<INodeExecutionData[]> };
+
+/** Operations by resource, then by operation. */
+export type Operations = Record<string, Record<string, Operation>>;
+
+/** Runs the chosen operation; with "Continue On Fail", errors become items. */
+export async function route(ctx: IExecuteFunctions, operations: Operations): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const resource = ctx.getNodeParameter('resource', 0) as string;
+	const operation = ctx.getNodeParameter('operation', 0) as string;
+	const run = operations[resource]?.[operation];
+	if (!run) {
+		throw new NodeOperationError(ctx.getNode(), `The operation "${operation}" of "${resource}" is not supported`);
+	}
+	if ('allItems' in run) {
+		try {
+			return [await run.allItems.call(ctx)];
+		} catch (error) {
+			const nodeError = asNodeError(ctx.getNode(), error);
+			if (ctx.continueOnFail()) return [[errorItem(nodeError, items.map((_, item) => ({ item })))]];
+			throw nodeError;
+		}
+	}
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const results = await run.perItem.call(ctx, itemIndex);
+			for (const result of results) output.push(result);
+		} catch (error) {
+			const nodeError = asNodeError(ctx.getNode(), error);
+			if (ctx.continueOnFail()) {
+				output.push(errorItem(nodeError, { item: itemIndex }));
+				continue;
+			}
+			if (nodeError.context.itemIndex === undefined) nodeError.context.itemIndex = itemIndex;
+			throw nodeError;
+		}
+	}
+	return [output];
+}
+
+function errorItem(error: { message: string; description?: string | null }, pairedItem: INodeExecutionData['pairedItem']): INodeExecutionData {
+	return { json: { error: error.message, description: error.description ?? null }, pairedItem };
+}
