@@ -10,6 +10,7 @@ import {
 import { asNodeError } from '../shared/errors';
 import { waitForJob } from '../shared/job';
 import { filesToRows } from '../shared/output';
+import { maxWaitPerPollMs, maxWaitPerPollOption } from '../shared/poll';
 import type { JobState, Row } from '../shared/types';
 import { advance, dropEmitted, type IncrementalState, type PendingJob } from '../shared/watermark';
 import { getExportStatus, MAX_FROM_MONTHS, parseFrom, parseRecordTypes, resumeHint, startExport } from './helpers/exportJob';
@@ -17,8 +18,6 @@ import { optionsCollection, readDownloadOptions, readParseOptions, readSchedule,
 
 const DEFAULT_OVERLAP_MINUTES = 5;
 const DEFAULT_SAMPLE_SIZE = 10;
-// A poll leaves this much of n8n's poll budget for downloading and emitting.
-const POLL_BUDGET_RESERVE_MS = 60_000;
 
 export class FourMeTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -65,15 +64,7 @@ export class FourMeTrigger implements INodeType {
 			},
 			optionsCollection([
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
-				{
-					displayName: 'Max Wait per Poll (Minutes)',
-					name: 'maxWaitMinutes',
-					type: 'number',
-					typeOptions: { minValue: 0.01 },
-					default: 4,
-					description:
-						'How long one poll waits for 4me to finish the export; a longer export is picked up again by the next poll, never started twice',
-				},
+				maxWaitPerPollOption('4me'),
 				{
 					displayName: 'Overlap (Minutes)',
 					name: 'overlapMinutes',
@@ -124,7 +115,7 @@ export class FourMeTrigger implements INodeType {
 			jobLabel: `4me export ${job.id}`,
 			resumeHint: resumeHint(job.id),
 			poll: async () => (last = (await getExportStatus(this, job.id, { types, from: job.from ? new Date(job.from) : undefined })).state),
-			schedule: { ...readSchedule(options), timeoutMs: maxWaitMs(this, options) },
+			schedule: { ...readSchedule(options), timeoutMs: maxWaitPerPollMs(this, options) },
 			resumeLaterOnTimeout: true,
 		}).catch((error: unknown) => recoverFromFailedJob(this, state, job, last, error));
 		if (!done) return null;
@@ -226,11 +217,4 @@ async function sample(ctx: IPollFunctions, types: string[], options: IDataObject
 function overlapMs(options: IDataObject): number {
 	const minutes = typeof options.overlapMinutes === 'number' ? options.overlapMinutes : DEFAULT_OVERLAP_MINUTES;
 	return Math.max(0, minutes) * 60_000;
-}
-
-/** The user's wait per poll, within n8n's budget for a poll (minus time to download and emit). */
-function maxWaitMs(ctx: IPollFunctions, options: IDataObject): number {
-	const chosen = typeof options.maxWaitMinutes === 'number' && options.maxWaitMinutes > 0 ? options.maxWaitMinutes * 60_000 : 4 * 60_000;
-	const budget = typeof ctx.getPollBudgetMs === 'function' ? ctx.getPollBudgetMs() - POLL_BUDGET_RESERVE_MS : chosen;
-	return Math.max(1, Math.min(chosen, budget));
 }

@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
+import { readDateTime } from '../../shared/dates';
 import { encodeMultipart } from '../../shared/multipart';
 import type { EngineContext, ExportFile, JobState } from '../../shared/types';
 import { fourMeRequest } from '../transport';
@@ -138,18 +139,13 @@ export function usableUrl(url: string): string {
 
 /** Reads and checks the "Created or Updated Since" date of a partial export. */
 export function parseFrom(ctx: EngineContext, value: unknown, now = new Date()): Date {
-	const text = value instanceof Date ? value.toISOString() : String(value ?? '').trim();
-	if (!text) {
+	const date = readDateTime(ctx, value, 'Created or Updated Since');
+	if (!date) {
 		throw new NodeOperationError(ctx.getNode(), '"Created or Updated Since" is empty', {
 			description: 'A partial export needs the date and time from which changes are exported, at most 2 months back.',
 		});
 	}
-	const parsed = DateTime.fromISO(text, { zone: ctx.getTimezone() });
-	if (!parsed.isValid) {
-		throw new NodeOperationError(ctx.getNode(), `"Created or Updated Since" is not a valid date: ${text}`, {
-			description: 'Use an ISO 8601 date and time such as 2026-11-01T00:00:00, or an expression like {{ $now.minus({ days: 1 }) }}.',
-		});
-	}
+	const parsed = DateTime.fromJSDate(date);
 	const earliest = DateTime.fromJSDate(now).minus({ months: MAX_FROM_MONTHS });
 	if (parsed < earliest) {
 		throw new NodeOperationError(ctx.getNode(), `"Created or Updated Since" (${parsed.toISO()}) is more than 2 months back`, {
