@@ -225,6 +225,11 @@ export class RunningN8n {
 		return (await response.json()) as { data: unknown };
 	}
 
+	/** What the credential dialog's "Test" does: n8n runs the credential type's test request. */
+	async testCredential(credentials: { name: string; type: string; data: Record<string, unknown> }): Promise<{ status: string; message: string }> {
+		return (await this.rest('POST', '/credentials/test', { credentials: { id: '', ...credentials } })).data as { status: string; message: string };
+	}
+
 	/** What the editor's "Fetch Test Event" does: runs a trigger once in manual mode; returns the run. */
 	async fetchTestEvent(workflowId: string, triggerName: string): Promise<ExecutionRun> {
 		const started = (await this.rest('POST', `/workflows/${workflowId}/run`, {
