@@ -56,7 +56,12 @@ export class MewsTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'mewsConnectorApi', required: true }],
 		properties: [
-			{ ...entityTypeField, description: 'The Mews records to watch' },
+			{
+				...entityTypeField,
+				// Ledger entries never change once posted: export them by posting date with the Mews node.
+				options: entityTypeField.options?.filter((option) => 'value' in option && option.value !== 'LedgerEntry'),
+				description: 'The Mews records to watch',
+			},
 			{
 				displayName: 'On First Activation',
 				name: 'startWith',
@@ -105,6 +110,11 @@ export class MewsTrigger implements INodeType {
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const entityType = readEntityType(this, this.getNodeParameter('entityType'));
+		if (entityType === 'LedgerEntry') {
+			throw new NodeOperationError(this.getNode(), 'The Mews Trigger cannot watch ledger entries', {
+				description: 'Mews exports ledger entries by posting day, not by change: use the Mews node with Posted From and Posted To, e.g. on a daily schedule.',
+			});
+		}
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const scope = readScope(this, options);
 		// Mews's clock decides what "5 minutes ago" is, not this machine's.

@@ -97,6 +97,21 @@ describe('Mews node: exports', () => {
 		assert.match(badId.error?.message ?? '', /"Enterprise IDs" holds something that is not a Mews ID: hotel-1/);
 	});
 
+	it('exports ledger entries by posting day', async () => {
+		emulator.entities.generate('LedgerEntry', 80, { since: new Date(Date.now() - 40 * DAY), until: new Date(Date.now() - DAY) });
+		const days = emulator.entities.list('LedgerEntry').map((entry) => String(entry.PostingDate)).sort();
+		const [from, to] = [days[20], days[60]];
+		const result = await runMews(emulator, { entityType: 'LedgerEntry', postedFrom: `${from}T00:00:00`, postedTo: `${to}T00:00:00` });
+		assert.equal(result.error, undefined, result.error?.message);
+		const expected = emulator.entities.list('LedgerEntry').filter((entry) => String(entry.PostingDate) >= from && String(entry.PostingDate) <= to);
+		assert.ok(expected.length > 10);
+		assert.deepEqual(ids(result.items).sort(), expected.map((entry) => String(entry.Id)).sort());
+		assert.deepEqual((exportsOf('LedgerEntry').at(-1)?.Filters as IDataObject).LedgerEntryFilters, { Posting: { Start: from, End: to } });
+
+		const reversed = await runMews(emulator, { entityType: 'LedgerEntry', postedFrom: `${to}T00:00:00`, postedTo: `${from}T00:00:00` });
+		assert.match(reversed.error?.message ?? '', /"Posted From" .* is after "Posted To"/);
+	});
+
 	it('scopes an export to enterprises with a portfolio token', async () => {
 		const [first, second] = emulator.enterpriseIds;
 		emulator.entities.generate('Bill', 30, { enterpriseIds: [first, second], until: new Date(Date.now() - 10 * MINUTE) });

@@ -44,10 +44,17 @@ export interface Scope extends IDataObject {
 	ChainIds?: string[];
 }
 
+/** Posting days (YYYY-MM-DD, both included) of a ledger-entry export. */
+export interface PostingRange {
+	start: string;
+	end: string;
+}
+
 export interface ExportRequest {
 	entityType: EntityType;
 	scope?: Scope;
 	updated?: UpdatedRange;
+	posting?: PostingRange;
 }
 
 /** What to do when Mews already runs an export of the same entity type. */
@@ -68,9 +75,10 @@ export async function mewsNow(ctx: EngineContext): Promise<Date> {
 export function addBody(request: ExportRequest): IDataObject {
 	const body: IDataObject = { EntityType: request.entityType };
 	if (request.scope) body.Scope = request.scope;
-	if (request.updated) {
-		body.Filters = { UpdatedUtc: { StartUtc: request.updated.start.toISOString(), EndUtc: request.updated.end.toISOString() } };
-	}
+	const filters: IDataObject = {};
+	if (request.updated) filters.UpdatedUtc = { StartUtc: request.updated.start.toISOString(), EndUtc: request.updated.end.toISOString() };
+	if (request.posting) filters.LedgerEntryFilters = { Posting: { Start: request.posting.start, End: request.posting.end } };
+	if (Object.keys(filters).length) body.Filters = filters;
 	return body;
 }
 

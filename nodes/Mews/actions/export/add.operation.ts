@@ -5,7 +5,9 @@ import {
 	entityTypeField,
 	forOperations,
 	optionsCollection,
+	postingFields,
 	readEntityType,
+	readPosting,
 	readRunOptions,
 	readScope,
 	readUpdatedRanges,
@@ -16,6 +18,7 @@ import {
 
 export const description: INodeProperties[] = forOperations(['add'], [
 	entityTypeField,
+	...postingFields,
 	...updatedFields,
 	optionsCollection([...scopeOptions, whenRunningOption]),
 ]);
@@ -26,7 +29,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const [updated] = readUpdatedRanges(this, itemIndex, false);
 	const run = readRunOptions(options);
-	const request = { entityType, scope: readScope(this, options), updated };
+	const request = { entityType, scope: readScope(this, options), updated, posting: readPosting(this, itemIndex, entityType) };
 	const { started, joined } = await startOrJoinExport(this, request, run.whenRunning, run.schedule);
 	return [{ json: { ...started, alreadyRunning: joined }, pairedItem: { item: itemIndex } }];
 }

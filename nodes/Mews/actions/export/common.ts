@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
@@ -10,6 +11,7 @@ import {
 	MAX_IDS_PER_REQUEST,
 	MAX_RANGE_DAYS,
 	MEWS_POLL_SCHEDULE,
+	type PostingRange,
 	SETTLE_MS,
 	splitRange,
 	type RunExportOptions,
@@ -60,6 +62,28 @@ export const updatedFields: INodeProperties[] = [
 		default: '',
 		description: 'End of the range (not included); at least 5 minutes ago. Empty: 5 minutes ago.',
 		displayOptions: { show: { records: ['updated'] } },
+	},
+];
+
+// Ledger entries are exported by posting date (Filters.LedgerEntryFilters.Posting, dates included).
+export const postingFields: INodeProperties[] = [
+	{
+		displayName: 'Posted From',
+		name: 'postedFrom',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description: 'Ledger entries posted on or after this day (in the workflow\'s time zone)',
+		displayOptions: { show: { entityType: ['LedgerEntry'] } },
+	},
+	{
+		displayName: 'Posted To',
+		name: 'postedTo',
+		type: 'dateTime',
+		default: '',
+		required: true,
+		description: 'Ledger entries posted on or before this day',
+		displayOptions: { show: { entityType: ['LedgerEntry'] } },
 	},
 ];
 
@@ -179,6 +203,25 @@ export function readUpdatedRanges(ctx: IExecuteFunctions, itemIndex: number, spl
 		});
 	}
 	return ranges;
+}
+
+/** The posting days of a ledger-entry export (YYYY-MM-DD), or undefined for other entity types. */
+export function readPosting(ctx: IExecuteFunctions, itemIndex: number, entityType: EntityType): PostingRange | undefined {
+	if (entityType !== 'LedgerEntry') return undefined;
+	const day = (name: string, label: string) => {
+		const date = readDateTime(ctx, ctx.getNodeParameter(name, itemIndex, ''), label);
+		if (!date) {
+			throw new NodeOperationError(ctx.getNode(), `"${label}" is empty`, {
+				description: 'Mews exports ledger entries by the days they were posted: give the first and the last day.',
+			});
+		}
+		return DateTime.fromJSDate(date, { zone: ctx.getTimezone() }).toISODate() as string;
+	};
+	const posting = { start: day('postedFrom', 'Posted From'), end: day('postedTo', 'Posted To') };
+	if (posting.start > posting.end) {
+		throw new NodeOperationError(ctx.getNode(), `"Posted From" (${posting.start}) is after "Posted To" (${posting.end})`);
+	}
+	return posting;
 }
 
 export function checkRange(ctx: EngineContext, start: Date | undefined, end: Date | undefined, now = Date.now()): UpdatedRange {

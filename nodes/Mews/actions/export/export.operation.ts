@@ -7,8 +7,10 @@ import {
 	maxFileSizeOption,
 	maxRowsOption,
 	optionsCollection,
+	postingFields,
 	outputFields,
 	readEntityType,
+	readPosting,
 	readRunOptions,
 	readScope,
 	readUpdatedRanges,
@@ -22,6 +24,7 @@ import { emitExport } from './emit';
 
 export const description: INodeProperties[] = forOperations(['export'], [
 	entityTypeField,
+	...postingFields,
 	...updatedFields,
 	...outputFields('Each exported record becomes an item, as Mews describes it (one line of the export\'s JSON Lines files)'),
 	optionsCollection([...scopeOptions, whenRunningOption, retryFailedOption, maxRowsOption, maxFileSizeOption, ...waitOptions]),
@@ -35,6 +38,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const entityType = readEntityType(this, this.getNodeParameter('entityType', itemIndex));
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const scope = readScope(this, options);
+	const posting = readPosting(this, itemIndex, entityType);
 	const ranges = readUpdatedRanges(this, itemIndex, true);
 	const run = readRunOptions(options);
 	const rowLimit = typeof options.rowLimit === 'number' && options.rowLimit > 0 ? options.rowLimit : 0;
@@ -44,7 +48,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		if (ranges.length > 1) {
 			this.logger.info(`Mews ${entityType} export ${index + 1} of ${ranges.length}: updated ${updated?.start.toISOString()} to ${updated?.end.toISOString()}`);
 		}
-		const request = { entityType, scope, updated };
+		const request = { entityType, scope, updated, posting };
 		const { started } = await startOrJoinExport(this, request, run.whenRunning, run.schedule);
 		const finished = await waitForExport(this, started.Id, request, run);
 		if (!finished) continue; // only a trigger resumes later; waitForExport fails at the timeout here
