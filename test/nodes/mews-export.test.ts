@@ -235,11 +235,16 @@ describe('Mews node: exports', () => {
 		const limited = await runMews(emulator, { entityType: 'Company' });
 		assert.equal(limited.error, undefined, limited.error?.message);
 		assert.ok(Date.now() - started >= 1900, 'waited about 2 × 1 s');
+		emulator.faults.rateLimit(1, 'http-date');
+		const dated = await runMews(emulator, { entityType: 'Company' });
+		assert.equal(dated.error, undefined, dated.error?.message);
+		assert.ok(dated.logs.some((line) => /rate limited \(HTTP 429\)/.test(line.message)), 'Retry-After as an HTTP date is waited out too');
 
 		const refused = await runMews(emulator, { entityType: 'Company' }, { credentialOverrides: { accessToken: emulator.accessTokenWithoutExports } });
 		assert.equal(refused.error?.httpCode, '401');
 		assert.match(refused.error?.message ?? '', /Mews refused the credential/);
 		assert.match(refused.error?.description ?? '', /restricted beta/);
+		assert.match(refused.error?.description ?? '', /Mews request ID: [0-9a-f-]{36}/);
 		assert.deepEqual(findSecrets(refused, credentialsFor(emulator, { accessToken: emulator.accessTokenWithoutExports })), []);
 	});
 

@@ -37,6 +37,18 @@ export async function mewsRequest<T>(
 
 /** Mews's error codes (docs.mews.com/connector-api/guidelines/responses) in words a user can act on. */
 export const explainMewsError: ErrorExplainer = (statusCode, body) => {
+	const explained = explainStatus(statusCode, body);
+	if (!explained) return undefined;
+	// Details (development environments only) and the request id help Mews support find the call.
+	const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+	const extra = [
+		typeof fields.Details === 'string' && fields.Details ? `Details: ${fields.Details.slice(0, 500)}` : undefined,
+		typeof fields.RequestId === 'string' && fields.RequestId ? `Mews request ID: ${fields.RequestId}.` : undefined,
+	].filter(Boolean);
+	return extra.length ? { ...explained, description: [explained.description, ...extra].filter(Boolean).join(' ') } : explained;
+};
+
+function explainStatus(statusCode: number, body: unknown): { message: string; description?: string } | undefined {
 	const said = messageOf(body);
 	const quoted = said ? ` Mews said: "${said}"` : '';
 	switch (statusCode) {
@@ -65,4 +77,4 @@ export const explainMewsError: ErrorExplainer = (statusCode, body) => {
 		default:
 			return undefined;
 	}
-};
+}
