@@ -1,16 +1,15 @@
 // The first thing to run after `npm install`.
-//   npm run demo                  a 4me sandbox (local emulator) and a real n8n editor on http://localhost:5678
+//   npm run demo                  4me and Mews sandboxes (local emulators) and a real n8n editor on http://localhost:5678
 //                                 with this package, the example workflows and a sandbox credential loaded
 //   npm run demo -- --headless    the same, but runs the example workflows once and prints their rows
 //   npm run demo -- --in-process  no n8n install: the 4me node run by n8n's engine in this process
 // The first real-n8n run installs n8n from the npm registry into .n8n-e2e/ (about 6 minutes, once).
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import type { FourMeEmulator } from '../test/emulators/fourme';
 import { itemsOf } from '../test/e2e/n8n';
 import { executeNode } from '../test/helpers/n8n';
 import { credentialsFor } from '../test/nodes/fourme';
-import { DEMO_LOGIN, preparedN8n, sandbox } from './sandbox';
+import { DEMO_LOGIN, preparedN8n, sandbox, type Sandbox } from './sandbox';
 
 type Row = Record<string, unknown>;
 
@@ -22,8 +21,8 @@ function printRows(title: string, rows: Row[], columns: string[], show = 8) {
 }
 
 
-async function headless(emulator: FourMeEmulator) {
-	const n8n = await preparedN8n(emulator);
+async function headless(emulators: Sandbox) {
+	const n8n = await preparedN8n(emulators);
 	try {
 		const requests = await n8n.execute('ex4meRequestsXlsx');
 		printRows('Example "4me: export open high-impact requests to Excel" — node "Export requests"', itemsOf(requests, 'Export requests').map((item) => item.json), ['id', 'subject', 'impact', 'status', 'updated_at']);
@@ -32,13 +31,16 @@ async function headless(emulator: FourMeEmulator) {
 		console.log(`… "Convert to Excel" made ${file?.binary?.data.fileName}`);
 		const several = await n8n.execute('ex4mePeopleTeams');
 		printRows('Example "4me: export people, sites and teams" — counted per _recordType', itemsOf(several, 'Count per record type').map((item) => item.json), ['_recordType', 'count_id']);
+		const reservations = await n8n.execute('exMewsReservations');
+		printRows('Example "Mews: reservations updated in the last 30 days" — node "Export reservations"', itemsOf(reservations, 'Export reservations').map((item) => item.json), ['Id', 'Number', 'State', 'UpdatedUtc']);
+		printRows('… counted per State', itemsOf(reservations, 'Count per state').map((item) => item.json), ['State', 'count_Id']);
 	} finally {
 		n8n.cleanup();
 	}
 }
 
-async function editor(emulator: FourMeEmulator) {
-	const n8n = await preparedN8n(emulator);
+async function editor(emulators: Sandbox) {
+	const n8n = await preparedN8n(emulators);
 	const port = Number(process.env.DEMO_PORT ?? 5678);
 	const server = await n8n.start(port);
 	await server.setUpOwner().catch((error: Error) => console.log(`(could not create the demo login: ${error.message}; n8n asks you to create one)`));
@@ -48,11 +50,12 @@ n8n is running: http://localhost:${port}
   open "4me: export open high-impact requests to Excel" and click "Execute workflow":
   the 4me node starts an export in the sandbox, waits for it and outputs one item per request.
   The credential "4me sandbox" points at the local 4me emulator; make your own with your 4me token.
+  "Mews: reservations updated in the last 30 days" does the same with the Mews emulator ("Mews sandbox").
 Press Ctrl+C to stop.`);
 	const stop = async () => {
 		await server.stop();
 		n8n.cleanup();
-		await emulator.close();
+		await emulators.close();
 		process.exit(0);
 	};
 	process.on('SIGINT', stop);
@@ -60,7 +63,7 @@ Press Ctrl+C to stop.`);
 	await new Promise(() => {});
 }
 
-async function inProcess(emulator: FourMeEmulator) {
+async function inProcess({ fourMe: emulator }: Sandbox) {
 	const { FourMe } = require('../dist/nodes/FourMe/FourMe.node.js') as typeof import('../nodes/FourMe/FourMe.node');
 	const credentials = credentialsFor(emulator);
 	const polling = { firstPollSeconds: 0.2, maxPollSeconds: 1 };
@@ -77,11 +80,11 @@ async function inProcess(emulator: FourMeEmulator) {
 
 async function main() {
 	const mode = process.argv.includes('--in-process') ? inProcess : process.argv.includes('--headless') ? headless : editor;
-	const emulator = await sandbox();
+	const emulators = await sandbox();
 	try {
-		await mode(emulator);
+		await mode(emulators);
 	} finally {
-		if (mode !== editor) await emulator.close();
+		if (mode !== editor) await emulators.close();
 	}
 	console.log('\nNext: `npm test` runs every test; README.md explains the nodes and how to install them in n8n.');
 }

@@ -19,8 +19,8 @@ async function shoot(page: Page, name: string) {
 
 async function main() {
 	mkdirSync(OUT, { recursive: true });
-	const emulator = await sandbox();
-	const n8n = await preparedN8n(emulator);
+	const emulators = await sandbox();
+	const n8n = await preparedN8n(emulators);
 	const server = await n8n.start();
 	const browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -54,7 +54,7 @@ async function main() {
 		await browser.close();
 		await server.stop();
 		n8n.cleanup();
-		await emulator.close();
+		await emulators.close();
 	}
 }
 
