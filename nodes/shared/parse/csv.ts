@@ -71,6 +71,9 @@ class RowBuilder {
 	private header: string[] | undefined;
 	private delimiter: string | undefined;
 	private newline: '\n' | '\r\n' = '\n';
+	/** An empty row (tags first, then every column as ''), copied for each record. */
+	private emptyRow: Row = {};
+	private columns: ColumnValues[] = [];
 	count = 0;
 
 	constructor(private readonly options: CsvOptions) {
@@ -89,11 +92,21 @@ class RowBuilder {
 		let records = result.data;
 		if (!this.header) {
 			if (!records.length) return [];
-			this.header = uniqueNames(records[0]);
+			this.setHeader(uniqueNames(records[0]));
 			records = records.slice(1);
 		}
 		this.count += records.length;
-		return records.map((values) => this.toRow(values));
+		const rows = new Array<Row>(records.length);
+		for (let r = 0; r < records.length; r++) rows[r] = this.toRow(records[r]);
+		return rows;
+	}
+
+	private setHeader(header: string[]) {
+		this.header = header;
+		this.emptyRow = { ...this.options.tags };
+		for (const name of header) this.emptyRow[name] = '';
+		const strip = this.options.stripInjectionGuard === true;
+		this.columns = header.map(() => new ColumnValues(strip));
 	}
 
 	private detectLayout(text: string) {
@@ -107,15 +120,56 @@ class RowBuilder {
 
 	private toRow(values: string[]): Row {
 		const header = this.header as string[];
-		const row: Row = this.options.tags ? { ...this.options.tags } : {};
-		const strip = this.options.stripInjectionGuard;
-		for (let c = 0; c < header.length; c++) {
-			const value = values[c];
-			row[header[c]] = value === undefined ? '' : strip ? unguard(value) : value;
-		}
+		const columns = this.columns;
+		// A copy of one template keeps every row in the same shape, tags and missing values included.
+		const row: Row = { ...this.emptyRow };
+		const filled = Math.min(values.length, header.length);
+		for (let c = 0; c < filled; c++) row[header[c]] = columns[c].value(values[c]);
 		if (values.length > header.length) row._extra = values.slice(header.length);
 		return row;
 	}
+}
+
+/** Columns with more distinct values than this (ids, dates, free text) stop sharing them. */
+const SHARED_VALUES_LIMIT = 1000;
+
+/**
+ * The values of one column. n8n keeps every row until the workflow ends, so a column's repeated
+ * values (status, team, person...) are one shared string each instead of a string per row.
+ * Shared strings are fresh copies: papaparse's values are slices of the parsed text, which
+ * would keep the whole text alive.
+ */
+class ColumnValues {
+	private shared: Map<string, string> | undefined = new Map();
+
+	constructor(private readonly stripInjectionGuard: boolean) {}
+
+	value(raw: string): string {
+		const shared = this.shared;
+		if (!shared) return this.clean(raw);
+		const known = shared.get(raw);
+		if (known !== undefined) return known;
+		if (shared.size >= SHARED_VALUES_LIMIT) {
+			this.shared = undefined;
+			return this.clean(raw);
+		}
+		const copy = copyOf(raw);
+		const value = this.clean(copy);
+		shared.set(copy, value);
+		return value;
+	}
+
+	private clean(value: string): string {
+		return this.stripInjectionGuard ? unguard(value) : value;
+	}
+}
+
+/** V8 copies substrings shorter than this; longer ones point into the string they come from. */
+const SLICE_MIN_LENGTH = 13;
+
+/** A string that shares no memory with the one it was cut from. */
+function copyOf(text: string): string {
+	return text.length < SLICE_MIN_LENGTH ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function unguard(value: string): string {
