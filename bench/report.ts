@@ -254,7 +254,7 @@ function markdown(report: RunReport, pngName: string): string {
 	if (report.variant.engine || report.variant.dist || report.variant.package) {
 		lines.push('', `**Variant**: engine ${report.variant.engine ?? 'nodes/shared'}, dist ${report.variant.dist ?? 'dist'}, package ${report.variant.package ?? '.'}.`);
 	}
-	lines.push('', `![rows per second and peak memory per case](${pngName})`, '', '#### Data sets', '', '| data set | rows | size | files | what | sha-256 of first MB |', '|---|---:|---:|---:|---|---|');
+	lines.push('', `![rows per second and peak memory per case](${pngName})`, '', '#### Data sets', '', '| data set | rows | size | files | what | fingerprint (sizes, first and last MB) |', '|---|---:|---:|---:|---|---|');
 	for (const set of report.dataSets) {
 		lines.push(`| ${set.id} | ${set.rows.toLocaleString('en-US')} | ${fixed(set.bytes / MB, 1)} MB | ${set.files.length} | ${set.description} | \`${set.fingerprint}\` |`);
 	}
