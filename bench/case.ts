@@ -28,7 +28,8 @@ export type CaseSpec =
 	| { kind: 'download'; files: FileRef[]; sink: 'discard' | 'file'; warmup: FileRef[] }
 	| { kind: 'floor'; format: 'csv' | 'jsonl' | 'zip'; files: FileRef[]; warmup: FileRef[] }
 	| { kind: 'engine' | 'stream'; format: 'csv' | 'jsonl' | 'zip'; files: FileRef[]; warmup: FileRef[] }
-	| { kind: 'node'; apiUrl: string; warmupApiUrl: string; types: string[]; output: 'rows' | 'file' };
+	| { kind: 'node'; apiUrl: string; warmupApiUrl: string; types: string[]; output: 'rows' | 'file' }
+	| { kind: 'mews-node'; apiUrl: string; warmupApiUrl: string };
 
 export interface CaseResult {
 	rows?: number;
@@ -220,6 +221,20 @@ async function runNode(apiUrl: string, types: string[], output: 'rows' | 'file')
 	return { result: { items: run.items.length, rows: output === 'rows' ? run.items.length : undefined, fileSize }, keep: run };
 }
 
+/** The built Mews node (Export, rows) against the bench server's Mews stand-in. */
+async function runMewsNode(platformAddress: string): Promise<{ result: CaseResult; keep: unknown }> {
+	const { executeNode } = await import('../test/helpers/n8n');
+	const { Mews } = require(join(distDir, 'nodes', 'Mews', 'Mews.node.js')) as typeof import('../nodes/Mews/Mews.node');
+	const { MewsConnectorApi } = require(join(distDir, 'credentials', 'MewsConnectorApi.credentials.js')) as typeof import('../credentials/MewsConnectorApi.credentials');
+	const run = await executeNode({
+		node: new Mews(),
+		parameters: { resource: 'export', operation: 'export', entityType: 'OrderItem', options: { firstPollSeconds: 0.01 } },
+		credentials: { mewsConnectorApi: { type: new MewsConnectorApi(), data: { platform: 'custom', platformAddress, clientToken: BENCH_TOKEN, accessToken: BENCH_TOKEN } } },
+	});
+	if (run.error) throw new Error(`node failed: ${run.error.message} ${run.error.description ?? ''}`);
+	return { result: { items: run.items.length, rows: run.items.length }, keep: run };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function runOnce(spec: CaseSpec, warm: boolean): Promise<{ result: CaseResult; keep?: unknown }> {
@@ -234,6 +249,8 @@ async function runOnce(spec: CaseSpec, warm: boolean): Promise<{ result: CaseRes
 			return { result: await engineStream(spec.format, warm ? spec.warmup : spec.files) };
 		case 'node':
 			return await runNode(warm ? spec.warmupApiUrl : spec.apiUrl, spec.types, spec.output);
+		case 'mews-node':
+			return await runMewsNode(warm ? spec.warmupApiUrl : spec.apiUrl);
 	}
 }
 

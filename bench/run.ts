@@ -196,8 +196,15 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		cases.push(
 			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
-			{ id: `${id}/ours-rows-harness`, dataset: id, label: 'Mews node, rows', role: 'ours-rows', where: 'harness', pending: 'pending: Mews node not built yet' },
-			{ id: `${id}/diy-n8n`, dataset: id, label: 'DIY: HTTP Request per file → Extract From File', role: 'diy', where: 'n8n', pending: 'pending: compared against the Mews node' },
+			{
+				id: `${id}/ours-rows-harness`,
+				dataset: id,
+				label: 'Mews node, rows (n8n-core WorkflowExecute)',
+				role: 'ours-rows',
+				where: 'harness',
+				run: child({ kind: 'mews-node', apiUrl: `${origin}/mews/${id}`, warmupApiUrl: `${origin}/mews/${warm.jsonl}` }),
+			},
+			{ id: `${id}/diy-n8n`, dataset: id, label: 'DIY: HTTP Request per file → Extract From File', role: 'diy', where: 'n8n', pending: 'pending: not built yet (a loop over the export\'s files)' },
 		);
 	}
 

@@ -12,13 +12,16 @@
 //   takes that long), or /4me/current/v1 for the set chosen with
 //   POST /_bench/select?dataset=<id>&jobMs=<ms> (one credential for all runs of a real n8n).
 //   Requests need `Authorization: Bearer bench-token`; downloads must not carry it.
+// - A stand-in for the Mews Connector API exports: POST /mews/<data set>/api/connector/v1/
+//   configuration/get, exports/add (an export of the set), exports/getAll (Success at once, the
+//   set's files with their SizeInBytes). The body must carry ClientToken = AccessToken = bench-token.
 // - GET /_bench/jobs: every job with the times of its status requests and downloads (for the
 //   polling measurement); POST /_bench/reset clears them.
 import { createReadStream, statSync } from 'node:fs';
 import type * as http from 'node:http';
 import { join } from 'node:path';
 
-import { headerValue, parseByteRange, readParams, sendJson, sendText, startServer } from '../test/emulators/http';
+import { headerValue, parseByteRange, readBody, readParams, sendJson, sendText, startServer } from '../test/emulators/http';
 import { DATA_DIR, ensureDataSets, type DataSet } from './data';
 import { BENCH_ACCOUNT, BENCH_TOKEN } from './lib';
 
@@ -73,6 +76,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 	}
 	if (path === '/healthz') return sendJson(res, 200, { ok: true });
 
+	const mews = /^\/mews\/([^/]+)\/api\/connector\/v1\/(.+)$/.exec(path);
+	if (mews && method === 'POST') return answerMews(req, res, mews[1], mews[2]);
+
 	const api = /^\/4me\/([^/]+)\/v1(\/.*)$/.exec(path);
 	if (api) {
 		if (headerValue(req, 'authorization') !== `Bearer ${BENCH_TOKEN}`) return sendJson(res, 401, { message: 'Unauthorized' });
@@ -113,6 +119,23 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 		if (method === 'GET' && route === '/me') return sendJson(res, 200, { id: 6, name: 'Bench', account: { id: BENCH_ACCOUNT } });
 	}
 	sendText(res, 404, 'not found', 'text/plain');
+}
+
+async function answerMews(req: http.IncomingMessage, res: http.ServerResponse, dataset: string, operation: string): Promise<void> {
+	const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>;
+	if (body.ClientToken !== BENCH_TOKEN || body.AccessToken !== BENCH_TOKEN) return sendJson(res, 401, { Message: 'Invalid tokens.' });
+	const set = dataSet(dataset);
+	const exportOf = (id: string) => ({
+		Id: id,
+		Status: 'Success',
+		EntityType: 'OrderItem',
+		Files: set.files.map((file, index) => ({ Url: fileUrl(set, index), SizeInBytes: file.bytes })),
+		ExpiresUtc: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+	});
+	if (operation === 'configuration/get') return sendJson(res, 200, { NowUtc: new Date().toISOString() });
+	if (operation === 'exports/add') return sendJson(res, 200, { Export: { ...exportOf(`00000000-0000-4000-8000-${String(Date.now() % 1e12).padStart(12, '0')}`), Status: 'Pending', Files: [] } });
+	if (operation === 'exports/getAll') return sendJson(res, 200, { Exports: ((body.ExportIds as string[]) ?? []).map(exportOf) });
+	return sendJson(res, 404, { Message: 'Not found.' });
 }
 
 function sendFile(req: http.IncomingMessage, res: http.ServerResponse, id: string, index: number): void {
