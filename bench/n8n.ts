@@ -14,19 +14,13 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { ensureN8nInstalled, N8N_VERSION, N8nInstance, packPackage } from '../test/e2e/n8n';
-import { BENCH_ACCOUNT, BENCH_TOKEN, procMemory, resetPeak } from './lib';
+import { BENCH_ACCOUNT, BENCH_TOKEN, procMemory, resetPeak, type Measured } from './lib';
 
 const n8nBin = join(__dirname, '..', '.n8n-e2e', `n8n-${N8N_VERSION}`, 'node_modules', 'n8n', 'bin', 'n8n');
 
 export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'ours-rows' | 'ours-file';
 
-export interface N8nRunResult {
-	seconds: number;
-	cpuSeconds: number;
-	rssBeforeMB: number;
-	peakRssMB: number;
-	peakGrowthMB: number;
-	peakReset: boolean;
+export interface N8nRunResult extends Measured {
 	/** Whether a full GC ran before the measured run (see collectGarbage). */
 	gcBefore: boolean;
 	startupSeconds: number;

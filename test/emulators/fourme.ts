@@ -29,9 +29,8 @@ import {
 	sendEmpty,
 	sendJson,
 	sendText,
-	startServer,
+	startApiAndStorage,
 	type LoggedRequest,
-	type RunningServer,
 } from './http';
 
 // ---------------------------------------------------------------------------------------------
@@ -2007,7 +2006,8 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 		fullExportDays: new Map(),
 		rateLimiter: createRateLimiter(clock),
 	};
-	const servers = await startBoth(state, options);
+	const servers = await startApiAndStorage((req, res) => handleApi(state, req, res), (req, res) => handleStorage(state, req, res), options);
+	state.storageOrigin = servers.storageOrigin;
 	return {
 		apiUrl: `${servers.api.origin}/v1`,
 		storageOrigin: state.storageOrigin,
@@ -2026,19 +2026,6 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 			await Promise.all([servers.api.close(), servers.storage.close()]);
 		},
 	};
-}
-
-async function startBoth(state: EmulatorState, options: FourMeEmulatorOptions): Promise<{ api: RunningServer; storage: RunningServer }> {
-	const api = await startServer((req, res) => handleApi(state, req, res), { port: options.port });
-	try {
-		// Also on [::1]: the URLs say `localhost`, which some resolvers map to ::1 first.
-		const storage = await startServer((req, res) => handleStorage(state, req, res), { port: options.storagePort, alsoIpv6Loopback: true });
-		state.storageOrigin = `http://localhost:${storage.port}`;
-		return { api, storage };
-	} catch (error) {
-		await api.close();
-		throw error;
-	}
 }
 
 // `node --import tsx test/emulators/fourme.ts`: run it for a demo.

@@ -63,6 +63,26 @@ export async function startServer(handler: RequestHandler, options: StartServerO
 	};
 }
 
+/**
+ * An emulator's two servers: the API on 127.0.0.1, and its file storage on another port whose
+ * URLs say `localhost` (a different host, so a client that sends credentials there is caught).
+ */
+export async function startApiAndStorage(
+	api: RequestHandler,
+	storage: RequestHandler,
+	ports: { port?: number; storagePort?: number } = {},
+): Promise<{ api: RunningServer; storage: RunningServer; storageOrigin: string }> {
+	const apiServer = await startServer(api, { port: ports.port });
+	try {
+		// Also on [::1]: the URLs say `localhost`, which some resolvers map to ::1 first.
+		const storageServer = await startServer(storage, { port: ports.storagePort, alsoIpv6Loopback: true });
+		return { api: apiServer, storage: storageServer, storageOrigin: `http://localhost:${storageServer.port}` };
+	} catch (error) {
+		await apiServer.close();
+		throw error;
+	}
+}
+
 function createServer(handler: RequestHandler): http.Server {
 	const server = http.createServer((req, res) => {
 		Promise.resolve()

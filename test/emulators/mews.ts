@@ -40,9 +40,8 @@ import {
 	sendEmpty,
 	sendJson,
 	sendText,
-	startServer,
+	startApiAndStorage,
 	type LoggedRequest,
-	type RunningServer,
 } from './http';
 
 // ---------------------------------------------------------------------------------------------
@@ -2060,7 +2059,8 @@ export async function startMewsEmulator(options: MewsEmulatorOptions = {}): Prom
 		rateLimiter: createRateLimiter(clock, options.rateLimits === undefined ? MEWS_RATE_LIMITS[mode] : options.rateLimits),
 		fileCache: new Map(),
 	};
-	const servers = await startBoth(state, options);
+	const servers = await startApiAndStorage((req, res) => handleApi(state, req, res), (req, res) => handleStorage(state, req, res), options);
+	state.storageOrigin = servers.storageOrigin;
 	const emulator: MewsEmulator = {
 		platformAddress: servers.api.origin,
 		storageOrigin: state.storageOrigin,
@@ -2096,19 +2096,6 @@ export async function startMewsEmulator(options: MewsEmulatorOptions = {}): Prom
 		},
 	};
 	return emulator;
-}
-
-async function startBoth(state: EmulatorState, options: MewsEmulatorOptions): Promise<{ api: RunningServer; storage: RunningServer }> {
-	const api = await startServer((req, res) => handleApi(state, req, res), { port: options.port });
-	try {
-		// Also on [::1]: the URLs say `localhost`, which some resolvers map to ::1 first.
-		const storage = await startServer((req, res) => handleStorage(state, req, res), { port: options.storagePort, alsoIpv6Loopback: true });
-		state.storageOrigin = `http://localhost:${storage.port}`;
-		return { api, storage };
-	} catch (error) {
-		await api.close();
-		throw error;
-	}
 }
 
 // `node --import tsx test/emulators/mews.ts`: run it for a demo.
