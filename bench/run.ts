@@ -86,7 +86,8 @@ async function runChild<T>(script: string, arg: unknown, timeoutMs: number, node
 		mkdirSync(process.env.BENCH_HEAP_SNAPSHOT_DIR, { recursive: true });
 		env.BENCH_HEAP_SNAPSHOT = join(process.env.BENCH_HEAP_SNAPSHOT_DIR, `${file}.heapsnapshot`);
 	}
-	const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH, script), JSON.stringify(arg)], {
+	const extraArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+	const child = spawn(process.execPath, [...nodeArgs, ...extraArgs, '--import', 'tsx', join(BENCH, script), JSON.stringify(arg)], {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env,
 	});
@@ -97,6 +98,7 @@ async function runChild<T>(script: string, arg: unknown, timeoutMs: number, node
 	const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
 	const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
 	clearTimeout(timer);
+	if (file && process.env.BENCH_CHILD_LOG_DIR) writeFileSync(join(process.env.BENCH_CHILD_LOG_DIR, `${file}.log`), stdout + stderr);
 	const line = stdout.split('\n').find((text) => text.startsWith(RESULT_PREFIX));
 	if (code !== 0 || !line) {
 		throw new Error(`${script} ${signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exited ${code ?? signal}`}: ${stderr.trim().split('\n').slice(-6).join(' | ')}`);
