@@ -1,7 +1,7 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { asNodeError } from './errors';
+import { asNodeError, isNodeError } from './errors';
 import { openDownload, type DownloadOptions } from './download';
 import { parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
 import type { EngineContext, ExportFile } from './types';
@@ -73,9 +73,9 @@ export interface FileOutputOptions {
 const WHOLE_FILE_ATTEMPTS = 3;
 
 /**
- * One item per export file, with the file as n8n binary data. The download stream is handed
- * to n8n's binary data store as it arrives, so memory stays flat however large the file is;
- * a broken transfer restarts the file.
+ * One item per export file, with the file as n8n binary data. The download is handed to n8n's
+ * binary data store as it arrives, so memory stays flat however large the file is; a broken
+ * transfer is resumed, and a file that still fails is downloaded again from the start.
  */
 export async function filesToBinary(
 	ctx: IExecuteFunctions,
@@ -106,11 +106,13 @@ async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: File
 		const fileName = file.name ?? download.fileName ?? 'export';
 		const mimeType = options.mimeTypeOf?.(file, download.contentType) ?? download.contentType;
 		try {
-			const stream = download.stream as Parameters<typeof ctx.helpers.prepareBinaryData>[0];
+			const stream = download.readable() as Parameters<typeof ctx.helpers.prepareBinaryData>[0];
 			const binary = await ctx.helpers.prepareBinaryData(stream, fileName, mimeType);
 			return binary;
 		} catch (error) {
 			download.cancel();
+			// Our own errors (too large, a refused link, a size that does not match) will not mend.
+			if (isNodeError(error)) throw error;
 			if (attempt >= WHOLE_FILE_ATTEMPTS) {
 				throw new NodeOperationError(ctx.getNode(), `The export file ${fileName} could not be stored: ${(error as Error).message}`, {
 					description: options.download.errorContext,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
-import { findSecrets } from '../helpers/n8n';
+import { findSecrets, readBinary } from '../helpers/n8n';
 import { credentialsFor, runFourMe } from './fourme';
 
 describe('4me node: errors, faults, cancellation', () => {
@@ -66,6 +66,19 @@ describe('4me node: errors, faults, cancellation', () => {
 		assert.ok(result.logs.some((line) => /resuming/.test(line.message)));
 		const ranged = emulator.requests.filter((request) => request.host === 'storage' && request.headers.range);
 		assert.ok(ranged.length >= 1, 'resumed with a Range request');
+	});
+
+	it('resumes a broken download in file mode too, and stores the file byte for byte', async () => {
+		// At most 10,000 records: 4me runs a larger full export once per day.
+		emulator.records.generate('requests', 9_000);
+		const whole = await runFourMe(emulator, { recordTypes: ['requests'], output: 'file' });
+		assert.equal(whole.error, undefined, whole.error?.message);
+		emulator.faults.truncateDownload(1);
+		const resumed = await runFourMe(emulator, { recordTypes: ['requests'], output: 'file' });
+		assert.equal(resumed.error, undefined, resumed.error?.message);
+		assert.ok(emulator.requests.some((request) => request.host === 'storage' && request.headers.range), 'resumed with a Range request');
+		assert.deepEqual(await readBinary(resumed.items[0]), await readBinary(whole.items[0]));
+		assert.equal(resumed.items[0].binary?.data.fileSize, whole.items[0].binary?.data.fileSize);
 	});
 
 	it('reports a failed export with 4me\'s words and the token', async () => {
