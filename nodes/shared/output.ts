@@ -112,7 +112,7 @@ async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: File
 		} catch (error) {
 			download.cancel();
 			// Our own errors (too large, a refused link, a size that does not match) will not mend.
-			if (isNodeError(error)) throw error;
+			if (isNodeError(error)) throw asNodeError(ctx.getNode(), error);
 			if (attempt >= WHOLE_FILE_ATTEMPTS) {
 				throw new NodeOperationError(ctx.getNode(), `The export file ${fileName} could not be stored: ${(error as Error).message}`, {
 					description: options.download.errorContext,

@@ -140,6 +140,30 @@ describe('format detection and parseFile', () => {
 		assert.ok(rows.some((row) => row.name === 'Ann' && row._recordType === 'people'));
 	});
 
+	it('inflates large deflated entries and stored ones alike, row for row', async () => {
+		const csv = (count: number, label: string) =>
+			'id,subject\n' + Array.from({ length: count }, (_, i) => `${i},"${label} ${i * 7919}, line ""${i % 13}""\nsecond line"`).join('\n') + '\n';
+		const zip = new JSZip();
+		zip.file('a-deflated.csv', csv(60_000, 'deflated'), { compression: 'DEFLATE' });
+		zip.file('b-stored.csv', csv(2_000, 'stored'), { compression: 'STORE' });
+		const bytes = await zip.generateAsync({ type: 'uint8array' });
+		const rows = await collect(parseFile({ chunks: pieces(bytes, 64 * 1024), fileName: 'export.zip' }));
+		assert.equal(rows.length, 62_000);
+		assert.deepEqual(rows[59_999], { id: '59999', subject: `deflated ${59_999 * 7919}, line "${59_999 % 13}"\nsecond line` });
+		assert.deepEqual(rows[61_999], { id: '1999', subject: `stored ${1_999 * 7919}, line "${1_999 % 13}"\nsecond line` });
+	});
+
+	it('fails on a damaged deflated entry instead of giving partial rows', async () => {
+		const zip = new JSZip();
+		const name = 'requests.csv';
+		zip.file(name, 'id,subject\n' + Array.from({ length: 20_000 }, (_, i) => `${i},subject ${i * 31}`).join('\n'), { compression: 'DEFLATE' });
+		const bytes = await zip.generateAsync({ type: 'uint8array' });
+		// The entry's data starts after the 30-byte local header and its name.
+		const damaged = Uint8Array.from(bytes);
+		damaged.fill(0xff, 30 + name.length + 2000, 30 + name.length + 2400);
+		await assert.rejects(collect(parseFile({ chunks: [damaged], fileName: 'export.zip' })));
+	});
+
 	it('refuses xlsx as rows with a clear message', async () => {
 		const zip = new JSZip();
 		zip.file('[Content_Types].xml', '<Types/>');

@@ -19,7 +19,52 @@ export async function* zipEntries(chunks: ByteChunks): AsyncGenerator<ZipEntry> 
 		.filter((file) => !file.dir && !isMacMetadata(file.name))
 		.sort((a, b) => a.name.localeCompare(b.name));
 	for (const file of files) {
-		yield { name: file.name, chunks: inflate(file) };
+		yield { name: file.name, chunks: entryContent(file) };
+	}
+}
+
+/** What jszip keeps of an entry it read from an archive (its `_data`, a CompressedObject). */
+interface StoredEntry {
+	compression?: { magic?: string };
+	compressedContent?: unknown;
+	uncompressedSize?: number;
+}
+
+const DEFLATE = '\x08\x00';
+const INFLATE_INPUT_BYTES = 64 * 1024;
+
+/**
+ * jszip inflates in JavaScript (pako); the runtime's DecompressionStream is zlib, several times
+ * faster (node code may not import node:zlib). jszip still reads the archive's directory, and
+ * inflates anything but a plain deflated entry.
+ */
+function entryContent(file: JSZip.JSZipObject): AsyncIterable<Uint8Array> {
+	const stored = (file as unknown as { _data?: StoredEntry })._data;
+	if (stored?.compression?.magic === DEFLATE && stored.compressedContent instanceof Uint8Array) {
+		return inflateNatively(stored.compressedContent, stored.uncompressedSize, file.name);
+	}
+	return inflate(file);
+}
+
+async function* inflateNatively(compressed: Uint8Array, expectedBytes: number | undefined, name: string): AsyncGenerator<Uint8Array> {
+	let offset = 0;
+	// Fed a slice at a time on demand, so an entry is never inflated ahead of the parser.
+	const input = new ReadableStream<Uint8Array>(
+		{
+			pull(controller) {
+				if (offset >= compressed.length) return controller.close();
+				controller.enqueue(compressed.subarray(offset, (offset += INFLATE_INPUT_BYTES)));
+			},
+		},
+		{ highWaterMark: 0 },
+	);
+	let inflatedBytes = 0;
+	for await (const chunk of input.pipeThrough(new DecompressionStream('deflate-raw'))) {
+		inflatedBytes += chunk.length;
+		yield chunk;
+	}
+	if (expectedBytes !== undefined && inflatedBytes !== expectedBytes) {
+		throw new Error(`The zip entry ${name} inflated to ${inflatedBytes} bytes, but the zip says ${expectedBytes}`);
 	}
 }
 
@@ -33,7 +78,7 @@ interface StreamHelper {
 
 const HIGH_WATER_CHUNKS = 8;
 
-/** An entry's content as it is inflated, pausing jszip while the consumer is behind. */
+/** An entry's content as jszip inflates it, pausing jszip while the consumer is behind. */
 async function* inflate(file: JSZip.JSZipObject): AsyncGenerator<Uint8Array> {
 	// jszip's own stream (its nodeStream is an old stream without async iteration).
 	const stream = (file as unknown as { internalStream(type: 'uint8array'): StreamHelper }).internalStream('uint8array');
