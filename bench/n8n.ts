@@ -2,23 +2,28 @@
 // from its `npm pack` tarball, Webhook-triggered workflows, and a fresh `n8n start` per case.
 //
 // Per case: start n8n, wait for /healthz, run the workflow once on a tiny file (loads the nodes'
-// code), force a full GC through n8n's inspector (127.0.0.1; no session stays open), read the n8n
-// process's RSS and reset its peak (clear_refs), call the webhook
-// with the real file and time the answer, read VmHWM and the CPU time n8n used, stop n8n.
-// Peak growth = VmHWM after the run - RSS before it. Executions are not saved
-// (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), as the benchmark notes advise.
+// code), force a full GC through n8n's inspector (127.0.0.1; no session stays open), read the RSS
+// of n8n and of the processes it started (its JavaScript task runner, which runs the Code node) and
+// reset their peaks (clear_refs), call the webhook with the real file and time the answer, read
+// their VmHWM and the CPU time they used, stop n8n.
+// Peak growth = the sum over those processes of VmHWM after the run - RSS before it (each process's
+// own peak: an upper bound of their peak together; the idle runner adds about nothing to the cases
+// without a Code node). Executions are not saved (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), as the
+// benchmark notes advise.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+
+import { Agent, fetch as undiciFetch } from 'undici';
 
 import { ensureN8nInstalled, N8N_VERSION, N8nInstance, packPackage } from '../test/e2e/n8n';
 import { BENCH_ACCOUNT, BENCH_TOKEN, procMemory, resetPeak, type Measured } from './lib';
 
 const n8nBin = join(__dirname, '..', '.n8n-e2e', `n8n-${N8N_VERSION}`, 'node_modules', 'n8n', 'bin', 'n8n');
 
-export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'ours-rows' | 'ours-file';
+export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'diy-jsonl' | 'ours-rows' | 'ours-rows-mews' | 'ours-file';
 
 export interface N8nRunResult extends Measured {
 	/** Whether a full GC ran before the measured run (see collectGarbage). */
@@ -26,9 +31,15 @@ export interface N8nRunResult extends Measured {
 	startupSeconds: number;
 	/** What the workflow's last node answered (Summarize count, or the file item). */
 	answer: Record<string, unknown>;
+	/** n8n's own process alone (the totals above add the processes it started). */
+	n8nPeakGrowthMB: number;
+	n8nCpuSeconds: number;
+	/** The processes n8n started (the task runner): each one's RSS before, peak and CPU during the run. */
+	children: Array<{ pid: number; command: string; rssBeforeMB: number; peakRssMB?: number; cpuSeconds?: number }>;
 }
 
 const CREDENTIAL = { id: 'benchFourMe', name: 'bench 4me stand-in' };
+const MEWS_CREDENTIAL = { id: 'benchMews', name: 'bench Mews stand-in' };
 
 function webhook(path: string, name = 'Webhook') {
 	return {
@@ -64,9 +75,10 @@ function extractCsv(id: string, name: string, binaryPropertyName: string, y = 0)
 	};
 }
 
-function countRows(id: string) {
+/** Summarize: count of `field` (answers `count_<field>`). */
+function countRows(id: string, field = 'id') {
 	return {
-		parameters: { fieldsToSummarize: { values: [{ aggregation: 'count', field: 'id' }] }, options: {} },
+		parameters: { fieldsToSummarize: { values: [{ aggregation: 'count', field }] }, options: {} },
 		id,
 		name: 'Count rows',
 		type: 'n8n-nodes-base.summarize',
@@ -86,6 +98,34 @@ function fourMe(id: string, output: 'rows' | 'file') {
 		credentials: { fourMeApi: CREDENTIAL },
 	};
 }
+
+/** Our Mews node, Export (rows) of OrderItem, as the harness case runs it (bench/case.ts runMewsNode). */
+function mews(id: string) {
+	return {
+		parameters: { resource: 'export', operation: 'export', entityType: 'OrderItem', output: 'rows', options: { firstPollSeconds: 0.01 } },
+		id,
+		name: 'Mews export',
+		type: 'n8n-nodes-bulk-export.mews',
+		typeVersion: 1,
+		position: [220, 0],
+		credentials: { mewsConnectorApi: MEWS_CREDENTIAL },
+	};
+}
+
+/**
+ * The Code node of the JSON Lines DIY: "Run Once for All Items" (the Code node's default mode, and the
+ * only one that may return more items than it gets), splitting each file's text into lines and
+ * JSON.parse-ing them, one item per line (the plain way to read JSON Lines in a Code node).
+ */
+// String.raw: the code keeps its '\n' (a backslash and an n).
+const PARSE_JSON_LINES = String.raw`// Each input item holds one downloaded JSON Lines file as text (HTTP Request, Response Format: Text).
+const rows = [];
+for (const item of $input.all()) {
+  for (const line of item.json.data.split('\n')) {
+    if (line.trim() !== '') rows.push({ json: JSON.parse(line) });
+  }
+}
+return rows;`;
 
 const link = (node: string, index = 0) => ({ node, type: 'main', index });
 
@@ -145,10 +185,67 @@ export function benchWorkflows() {
 			active: false,
 		},
 		{
+			// The DIY for Mews export files (JSON Lines, several per export), on the same files as the Mews
+			// node. n8n has no JSON Lines parser: Extract From File's "JSON" (fromJson) parses one JSON
+			// document per file, and its "Text" only gives the text. So a Code node parses the lines.
+			// HTTP Request's Response Format "Text" hands the Code node the text directly; the other usual
+			// way, Response "File" (the default for these application/octet-stream files) + Extract From
+			// File "Text", writes each file to the binary data store and reads it back into the same string
+			// first: one more copy of every file, so the text response is the more favourable DIY. The
+			// export itself (exports/add, polling exports/getAll until Success) is left out: the webhook
+			// gets the files' URLs (query `urls`, one per file), as a user's earlier steps would.
+			id: 'benchDiyJsonl',
+			name: 'bench: DIY Split Out + HTTP Request per file (text) + Code (JSON Lines)',
+			nodes: [
+				webhook('bench-diy-jsonl'),
+				{
+					parameters: { fieldToSplitOut: 'query.urls', include: 'noOtherFields', options: { destinationFieldName: 'url' } },
+					id: 'diy-jsonl-split',
+					name: 'Split Out',
+					type: 'n8n-nodes-base.splitOut',
+					typeVersion: 1,
+					position: [220, 0],
+				},
+				{
+					parameters: { url: '={{ $json.url }}', options: { response: { response: { responseFormat: 'text', outputPropertyName: 'data' } } } },
+					id: 'diy-jsonl-http',
+					name: 'HTTP Request',
+					type: 'n8n-nodes-base.httpRequest',
+					typeVersion: 4.2,
+					position: [440, 0],
+				},
+				{
+					parameters: { mode: 'runOnceForAllItems', language: 'javaScript', jsCode: PARSE_JSON_LINES },
+					id: 'diy-jsonl-code',
+					name: 'Parse JSON Lines',
+					type: 'n8n-nodes-base.code',
+					typeVersion: 2,
+					position: [660, 0],
+				},
+				countRows('diy-jsonl-count', 'Id'),
+			],
+			connections: {
+				Webhook: { main: [[link('Split Out')]] },
+				'Split Out': { main: [[link('HTTP Request')]] },
+				'HTTP Request': { main: [[link('Parse JSON Lines')]] },
+				'Parse JSON Lines': { main: [[link('Count rows')]] },
+			},
+			settings,
+			active: false,
+		},
+		{
 			id: 'benchOursRows',
 			name: 'bench: 4me node (rows) + count',
 			nodes: [webhook('bench-ours-rows'), fourMe('ours-rows-4me', 'rows'), countRows('ours-rows-count')],
 			connections: { Webhook: { main: [[link('4me export')]] }, '4me export': { main: [[link('Count rows')]] } },
+			settings,
+			active: false,
+		},
+		{
+			id: 'benchOursRowsMews',
+			name: 'bench: Mews node (rows) + count',
+			nodes: [webhook('bench-ours-rows-mews'), mews('ours-rows-mews'), countRows('ours-rows-mews-count', 'Id')],
+			connections: { Webhook: { main: [[link('Mews export')]] }, 'Mews export': { main: [[link('Count rows')]] } },
 			settings,
 			active: false,
 		},
@@ -166,7 +263,9 @@ export function benchWorkflows() {
 const WEBHOOK_PATHS: Record<N8nWorkflowKind, string> = {
 	'diy-csv': 'bench-diy-csv',
 	'diy-zip': 'bench-diy-zip',
+	'diy-jsonl': 'bench-diy-jsonl',
 	'ours-rows': 'bench-ours-rows',
+	'ours-rows-mews': 'bench-ours-rows-mews',
 	'ours-file': 'bench-ours-file',
 };
 
@@ -190,6 +289,46 @@ function cpuSecondsOf(pid: number): number {
 	return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The processes `pid` started, and theirs (n8n's task runners), from the parent pids in /proc/<pid>/stat. */
+function descendants(pid: number): number[] {
+	const parents = new Map<number, number>();
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
+		} catch {
+			// gone meanwhile
+		}
+	}
+	const found: number[] = [];
+	for (let queue = [pid]; queue.length; ) {
+		const parent = queue.shift() as number;
+		for (const [child, ppid] of parents) {
+			if (ppid !== parent || found.includes(child)) continue;
+			found.push(child);
+			queue.push(child);
+		}
+	}
+	return found;
+}
+
+function commandOf(pid: number): string {
+	try {
+		return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).map((part) => part.replace(/^.*\/node_modules\//, '')).join(' ').slice(0, 120);
+	} catch {
+		return '?';
+	}
+}
+
+/** A process's memory and CPU time, or undefined when it has exited. */
+function sample(pid: number): { rssMB: number; hwmMB: number; cpuSeconds: number } | undefined {
+	try {
+		return { ...procMemory(pid), cpuSeconds: cpuSecondsOf(pid) };
+	} catch {
+		return undefined;
+	}
+}
+
 export class BenchN8n {
 	private readonly instance = new N8nInstance();
 	private tarball = '';
@@ -208,6 +347,11 @@ export class BenchN8n {
 				type: 'fourMeApi',
 				data: { token: BENCH_TOKEN, account: BENCH_ACCOUNT, instance: 'custom', baseUrl: `${serverOrigin}/4me/current/v1` },
 			},
+			{
+				...MEWS_CREDENTIAL,
+				type: 'mewsConnectorApi',
+				data: { platform: 'custom', platformAddress: `${serverOrigin}/mews/current`, clientToken: BENCH_TOKEN, accessToken: BENCH_TOKEN, client: 'n8n-nodes-bulk-export bench' },
+			},
 		]);
 		const workflows = benchWorkflows();
 		await this.instance.importJson('workflow', workflows);
@@ -216,9 +360,9 @@ export class BenchN8n {
 
 	/**
 	 * One measured run in a fresh n8n process. `warmupQuery` runs first (tiny file), then
-	 * `query` is measured. Gives up after `timeoutMs`.
+	 * `query` is measured (a list: the key repeated). Gives up after `timeoutMs`.
 	 */
-	async run(kind: N8nWorkflowKind, warmupQuery: Record<string, string>, query: Record<string, string>, timeoutMs: number, beforeMeasured?: () => Promise<void>): Promise<N8nRunResult> {
+	async run(kind: N8nWorkflowKind, warmupQuery: WebhookQuery, query: WebhookQuery, timeoutMs: number, beforeMeasured?: () => Promise<void>): Promise<N8nRunResult> {
 		// The task broker's port too: its default (5679) may be taken by another n8n on the machine.
 		// An inspector on 127.0.0.1, used once: a full GC before the measured run (see collectGarbage).
 		const [port, brokerPort, inspectPort] = await freePorts(3);
@@ -258,41 +402,61 @@ export class BenchN8n {
 			log?.write(chunk);
 		});
 		const pid = child.pid as number;
+		let t0: number | undefined;
 		try {
 			const base = `http://127.0.0.1:${port}`;
 			await waitForHealth(base, child, 90_000, () => output);
 			const startupSeconds = (performance.now() - started) / 1000;
-			const url = (q: Record<string, string>) => `${base}/webhook/${WEBHOOK_PATHS[kind]}?${new URLSearchParams(q)}`;
+			const url = (q: WebhookQuery) => `${base}/webhook/${WEBHOOK_PATHS[kind]}?${new URLSearchParams(Object.entries(q).flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((one): [string, string] => [key, one])))}`;
 			// The webhook is registered a moment after /healthz answers.
 			await callWebhook(url(warmupQuery), 60_000, true);
 			await beforeMeasured?.();
 			await delay(1000);
 			const collected = gcFirst && (await collectGarbage(inspectPort, pid));
 			await delay(1000);
+			const childrenBefore = new Map(descendants(pid).map((child) => [child, sample(child)] as const));
 			const before = procMemory(pid);
-			const peakReset = resetPeak(pid);
+			let peakReset = resetPeak(pid);
+			for (const child of childrenBefore.keys()) peakReset = resetPeak(child) && peakReset;
 			const cpuBefore = cpuSecondsOf(pid);
-			const t0 = performance.now();
+			t0 = performance.now();
 			const answer = await callWebhook(url(query), timeoutMs, false);
 			const seconds = (performance.now() - t0) / 1000;
 			const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
 			const after = procMemory(pid);
+			// A child started during the run (a runner restarted after a crash) counts from 0 MB; one that
+			// exited during the run is missing from the peak (listed without it).
+			const children = [...new Set([...childrenBefore.keys(), ...descendants(pid)])].map((child) => {
+				const was = childrenBefore.get(child);
+				const now = sample(child);
+				return {
+					pid: child,
+					command: commandOf(child),
+					rssBeforeMB: was?.rssMB ?? 0,
+					peakRssMB: now?.hwmMB,
+					cpuSeconds: now ? now.cpuSeconds - (was?.cpuSeconds ?? 0) : undefined,
+				};
+			});
+			const sum = (values: Array<number | undefined>) => values.reduce<number>((total, value) => total + (value ?? 0), 0);
+			const rssBeforeMB = before.rssMB + sum(children.map((child) => child.rssBeforeMB));
+			const peakRssMB = after.hwmMB + sum(children.map((child) => child.peakRssMB ?? child.rssBeforeMB));
 			return {
 				seconds,
-				cpuSeconds,
-				rssBeforeMB: before.rssMB,
-				peakRssMB: after.hwmMB,
-				peakGrowthMB: after.hwmMB - before.rssMB,
+				cpuSeconds: cpuSeconds + sum(children.map((child) => child.cpuSeconds)),
+				rssBeforeMB,
+				peakRssMB,
+				peakGrowthMB: peakRssMB - rssBeforeMB,
 				peakReset,
 				gcBefore: collected,
 				startupSeconds,
 				answer,
+				n8nPeakGrowthMB: after.hwmMB - before.rssMB,
+				n8nCpuSeconds: cpuSeconds,
+				children,
 			};
 		} catch (error) {
-			// Name the n8n node that failed, from the stack n8n logged (e.g. a RangeError in the Merge node).
-			const frame = /\n(\w*Error)[^\n]*\n(?:[^\n]*\n)*?\s+at [^\n]*?n8n-nodes-base\/(?:dist\/)?(nodes\/[^\s):]+:\d+)/.exec(output);
-			const where = frame ? ` (n8n logged a ${frame[1]} at n8n-nodes-base/${frame[2]})` : '';
-			throw new Error(`${(error as Error).message}${where}\n--- n8n output (tail) ---\n${output.slice(-3000)}`);
+			const ran = t0 === undefined ? '' : `; the measured run ended after ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+			throw new Error(`${(error as Error).message}${failureWhere(output)}${ran}\n--- n8n output (tail) ---\n${output.slice(-3000)}`);
 		} finally {
 			await stop(child);
 			if (storagePath) rmSync(storagePath, { recursive: true, force: true });
@@ -303,6 +467,25 @@ export class BenchN8n {
 		this.instance.cleanup();
 	}
 }
+
+/**
+ * Where a failed workflow failed, from what n8n logged: the n8n node of the stack (e.g. a RangeError
+ * in the Merge node); else an error in n8n itself (e.g. its task broker, which hands a Code node's
+ * input items to the task runner as one JSON message) with its message, and the task runner's
+ * time-out that follows it.
+ */
+function failureWhere(output: string): string {
+	const inNode = /\n(\w*Error)[^\n]*\n(?:[^\n]*\n)*?\s+at [^\n]*?n8n-nodes-base\/(?:dist\/)?(nodes\/[^\s):]+:\d+)/.exec(output);
+	if (inNode) return ` (n8n logged a ${inNode[1]} at n8n-nodes-base/${inNode[2]})`;
+	const inN8n = /\n(\w*Error): ([^\n]*)\n(?:\s+at [^\n]*\n)*?\s+at (?:[\w.<>]+ \()?[^\n]*?node_modules\/((?:n8n|@n8n\/[\w-]+)\/[^\s):]+:\d+)/.exec(output);
+	// n8n's "Task execution timed out after 300 seconds", or its runner's "[runner:js] Task <id> timed out".
+	const timedOut = /Task execution timed out after \d+ seconds|\[runner:js\] Task \S+ timed out/.test(output);
+	if (!inN8n && !timedOut) return '';
+	const what = inN8n ? `a ${inN8n[1]} at ${inN8n[3]} "${inN8n[2].slice(0, 80)}"` : '';
+	return ` (n8n logged ${[what, timedOut ? 'the Code node\'s task timed out' : ''].filter(Boolean).join('; then ')})`;
+}
+
+export type WebhookQuery = Record<string, string | string[]>;
 
 async function packDir(dir: string, destination: string): Promise<string> {
 	const { execFile } = await import('node:child_process');
@@ -356,10 +539,15 @@ async function collectGarbage(inspectPort: number, pid: number): Promise<boolean
 	}
 }
 
+// No undici timeouts of its own (fetch's default gives up on a response's headers after 300 s, when
+// a slow workflow, say one that ends in n8n's 5-minute task timeout, has not answered yet): the
+// case's time limit (AbortSignal) decides.
+const webhookAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+
 async function callWebhook(url: string, timeoutMs: number, retryNotFound: boolean): Promise<Record<string, unknown>> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) });
+		const response = await undiciFetch(url, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())), dispatcher: webhookAgent });
 		const text = await response.text();
 		// Right after /healthz, n8n may still answer "n8n is starting up. Please wait" (HTTP 200 or 503).
 		const starting = /starting up/i.test(text.slice(0, 200));

@@ -63,7 +63,13 @@ const kilo = (value: number | undefined) => (value === undefined || !Number.isFi
 
 /** A case's note, without the webhook plumbing around n8n's own error. */
 function noteText(note: string | undefined): string | undefined {
-	return note?.replace(/webhook \/webhook\/\S+ answered HTTP 500: \{"message":"Error in workflow"\} \(n8n logged a (\w+) at ([^)]+)\)/, 'n8n: "Error in workflow", a $1 at $2');
+	return note
+		?.replace(/webhook \/webhook\/\S+ answered HTTP 500: \{"message":"Error in workflow"\} \(n8n logged a (\w+) at ([^)]+)\)/, 'n8n: "Error in workflow", a $1 at $2')
+		// The task broker's message to the task runner with a Code node's input items is one JSON text.
+		.replace(
+			/a RangeError at n8n\/src\/task-runners\/task-broker\/task-broker-ws-server\.ts:\d+ "Invalid string length"/,
+			'a RangeError "Invalid string length" in its task broker (the Code node\'s input items, sent to the task runner as one JSON text, exceed the longest string V8 makes, about 512 MiB)',
+		);
 }
 
 function secondsText(outcome: CaseOutcome): string {
@@ -116,10 +122,11 @@ interface TargetRow {
 function targets(report: RunReport): TargetRow[] {
 	const rowsSet = report.mode === 'quick' ? 'csv-100k' : 'csv-1m';
 	const zipSet = report.mode === 'quick' ? 'zip-100k' : 'zip-1m';
+	const jsonlSet = report.mode === 'quick' ? 'jsonl-100k' : 'jsonl-1m';
 	const binaryBig = report.mode === 'quick' ? 'csv-100k' : 'csv-5m';
 	const rows: TargetRow[] = [];
 	const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
-	for (const set of [rowsSet, zipSet]) {
+	for (const set of [rowsSet, zipSet, jsonlSet]) {
 		const ours = find(report, `${set}/ours-rows-n8n`);
 		const diy = find(report, `${set}/diy-n8n`);
 		const diyFailed = report.cases.find((c) => c.id === `${set}/diy-n8n` && c.status === 'failed');
@@ -195,7 +202,7 @@ function ratioLines(report: RunReport): string[] {
 			`| ${dataset} | ${ratio(rowsPerSecond(find(report, `${dataset}/engine`)), floor)} | ${ratio(rowsPerSecond(harness), floor)} | ${ratio(rowsPerSecond(n8n), floor)} | ${ratio(diy?.seconds, n8n?.seconds)} | ${ratio(n8n?.peakGrowthMB, diy?.peakGrowthMB)} |`,
 		);
 	}
-	lines.push('', 'Rows per second relative to the floor (1.00 = as fast as papaparse counting rows with no n8n); DIY / node > 1: the node is faster; node / DIY < 1: the node needs less memory.');
+	lines.push('', 'Rows per second relative to the floor (1.00 = as fast as papaparse, or for JSON Lines a line splitter + JSON.parse, counting rows with no n8n); DIY / node > 1: the node is faster; node / DIY < 1: the node needs less memory.');
 	return lines;
 }
 
@@ -388,7 +395,7 @@ function svg(report: RunReport): string {
 		['floor / plain download', ROLE_COLOURS.floor],
 		['engine without n8n', ROLE_COLOURS.extra],
 		['our node', ROLE_COLOURS['ours-rows']],
-		['DIY: HTTP Request + Extract From File', ROLE_COLOURS.diy],
+		['DIY: HTTP Request + Extract From File (JSON Lines: Code)', ROLE_COLOURS.diy],
 	];
 	let x = 20;
 	for (const [name, colour] of legend) {

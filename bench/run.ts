@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { CaseSpec, FileRef } from './case';
 import { ensureDataSets, fingerprint, type DataSet } from './data';
 import { RESULT_PREFIX, waitForQuiet } from './lib';
-import { BenchN8n, type N8nWorkflowKind } from './n8n';
+import { BenchN8n, type N8nWorkflowKind, type WebhookQuery } from './n8n';
 import { writeReport, type CaseOutcome, type RunReport } from './report';
 
 const BENCH = __dirname;
@@ -136,22 +136,24 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 	const select = (dataset: string) => async () => {
 		await fetch(`${origin}/_bench/select?dataset=${dataset}`, { method: 'POST' });
 	};
+	// The DIY workflows get the file's URL (`url`; JSON Lines: every file's, `urls`), ours the record
+	// types and the data set chosen on the stand-in (select: the real n8n has one credential per API).
 	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number) => async () => {
 		const instance = await n8n();
 		const isDiy = kind.startsWith('diy');
-		const url = (id: string) => fileRefs(origin, sets[id])[0].url;
+		const query = (id: string): WebhookQuery => {
+			const files = fileRefs(origin, sets[id]).map((file) => file.url);
+			if (kind === 'diy-jsonl') return { urls: files };
+			return isDiy ? { url: files[0] } : kind === 'ours-rows-mews' ? {} : { types };
+		};
 		await select(warmup)();
-		const result = await instance.run(
-			kind,
-			isDiy ? { url: url(warmup) } : { types },
-			isDiy ? { url: url(dataset) } : { types },
-			timeoutMs,
-			isDiy ? undefined : select(dataset),
-		);
+		const result = await instance.run(kind, query(warmup), query(dataset), timeoutMs, isDiy ? undefined : select(dataset));
 		const answer = result.answer;
+		// Summarize answers count_<field>: count_id (4me CSV), count_Id (Mews JSON Lines).
+		const count = answer.count_id ?? answer.count_Id;
 		return {
 			...result,
-			rows: typeof answer.count_id === 'number' ? answer.count_id : undefined,
+			rows: typeof count === 'number' ? count : undefined,
 			fileBytes: typeof answer.fileName === 'string' ? sets[dataset].bytes : undefined,
 		};
 	};
@@ -195,6 +197,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 	for (const id of jsonlSets) {
 		const files = fileRefs(origin, sets[id]);
 		const warmup = fileRefs(origin, sets[warm.jsonl]);
+		const big = sets[id].rows >= 1_000_000;
 		cases.push(
 			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
@@ -206,8 +209,20 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 				where: 'harness',
 				run: child({ kind: 'mews-node', apiUrl: `${origin}/mews/${id}`, warmupApiUrl: `${origin}/mews/${warm.jsonl}` }),
 			},
-			{ id: `${id}/diy-n8n`, dataset: id, label: 'DIY: HTTP Request per file → Extract From File', role: 'diy', where: 'n8n', pending: 'pending: not built yet (a loop over the export\'s files)' },
 		);
+		if (!args.skipN8n) {
+			cases.push(
+				{ id: `${id}/ours-rows-n8n`, dataset: id, label: 'Mews node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows-mews', id, warm.jsonl, '', big ? 600_000 : 120_000) },
+				{
+					id: `${id}/diy-n8n`,
+					dataset: id,
+					label: 'DIY: Split Out → HTTP Request per file (text) → Code (split lines, JSON.parse) → Summarize',
+					role: 'diy',
+					where: 'n8n',
+					run: inN8n('diy-jsonl', id, warm.jsonl, '', big ? 600_000 : 120_000),
+				},
+			);
+		}
 	}
 
 	// The engine streaming rows without keeping them: its first-row time (polling report), and on
@@ -304,7 +319,7 @@ async function main() {
 	log(`files written by the cases go to ${writeDir ?? 'disk (bench/out/tmp, the n8n user folders)'}`);
 
 	const server = await startServer();
-	log(`files and 4me stand-in on ${server.origin}`);
+	log(`files and the 4me and Mews stand-ins on ${server.origin}`);
 	let n8nInstance: BenchN8n | undefined;
 	let n8nSetUp: Promise<BenchN8n> | undefined;
 	const n8n = () =>

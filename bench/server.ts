@@ -15,6 +15,7 @@
 // - A stand-in for the Mews Connector API exports: POST /mews/<data set>/api/connector/v1/
 //   configuration/get, exports/add (an export of the set), exports/getAll (Success at once, the
 //   set's files with their SizeInBytes). The body must carry ClientToken = AccessToken = bench-token.
+//   /mews/current/... answers for the set chosen with POST /_bench/select (the real n8n's one credential).
 // - GET /_bench/jobs: every job with the times of its status requests and downloads (for the
 //   polling measurement); POST /_bench/reset clears them.
 import { createReadStream, statSync } from 'node:fs';
@@ -124,7 +125,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 async function answerMews(req: http.IncomingMessage, res: http.ServerResponse, dataset: string, operation: string): Promise<void> {
 	const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as Record<string, unknown>;
 	if (body.ClientToken !== BENCH_TOKEN || body.AccessToken !== BENCH_TOKEN) return sendJson(res, 401, { Message: 'Invalid tokens.' });
-	const set = dataSet(dataset);
+	const set = dataSet(dataset === 'current' ? current.dataset : dataset);
 	const exportOf = (id: string) => ({
 		Id: id,
 		Status: 'Success',
