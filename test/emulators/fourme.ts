@@ -31,18 +31,16 @@ import {
 	sendText,
 	startApiAndStorage,
 	type LoggedRequest,
+	runFromCommandLine,
 } from './http';
+import { createClock, type EmulatorClock } from './clock';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
 
 export type Row = Record<string, string>;
 
-export interface EmulatorClock {
-	now(): Date;
-	set(date: Date): void;
-	advance(ms: number): void;
-}
+export type { EmulatorClock };
 
 export interface GenerateOptions {
 	/** id of the first generated row (default 1). */
@@ -286,22 +284,6 @@ interface Caller {
 	defaultAccount: string;
 	canExport: boolean;
 	canImport: boolean;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clock: real time plus an offset, so time moves on in a demo and jumps in tests.
-
-function createClock(): EmulatorClock {
-	let offsetMs = 0;
-	return {
-		now: () => new Date(Date.now() + offsetMs),
-		set: (date) => {
-			offsetMs = date.getTime() - Date.now();
-		},
-		advance: (ms) => {
-			offsetMs += ms;
-		},
-	};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2030,20 +2012,13 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 
 // `node --import tsx test/emulators/fourme.ts`: run it for a demo.
 if (require.main === module) {
-	startFourMeEmulator({ port: Number(process.env.PORT) || undefined }).then(
-		(emulator) => {
-			console.log(`4me emulator API:     ${emulator.apiUrl}`);
-			console.log(`storage (downloads):  ${emulator.storageOrigin}`);
-			console.log(`token:                ${emulator.token}`);
-			console.log(`account:              ${emulator.account}`);
-			console.log('Ctrl+C to stop.');
-			process.once('SIGINT', () => {
-				void emulator.close().then(() => process.exit(0));
-			});
-		},
-		(error: unknown) => {
-			console.error(error);
-			process.exit(1);
-		},
+	runFromCommandLine(
+		() => startFourMeEmulator({ port: Number(process.env.PORT) || undefined }),
+		(emulator) => [
+			`4me emulator API:     ${emulator.apiUrl}`,
+			`storage (downloads):  ${emulator.storageOrigin}`,
+			`token:                ${emulator.token}`,
+			`account:              ${emulator.account}`,
+		],
 	);
 }

@@ -453,3 +453,20 @@ function parseJsonObject(body: Buffer): Record<string, unknown> {
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new BodyParseError('JSON body must be an object');
 	return value as Record<string, unknown>;
 }
+
+/** Runs an emulator from the command line (a demo): prints what to connect with, stops on Ctrl+C. */
+export function runFromCommandLine<T extends { close(): Promise<void> }>(start: () => Promise<T>, describe: (emulator: T) => string[]): void {
+	start().then(
+		(emulator) => {
+			for (const line of describe(emulator)) console.log(line);
+			console.log('Ctrl+C to stop.');
+			process.once('SIGINT', () => {
+				void emulator.close().then(() => process.exit(0));
+			});
+		},
+		(error: unknown) => {
+			console.error(error);
+			process.exit(1);
+		},
+	);
+}

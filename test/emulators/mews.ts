@@ -42,7 +42,9 @@ import {
 	sendText,
 	startApiAndStorage,
 	type LoggedRequest,
+	runFromCommandLine,
 } from './http';
+import { createClock, type EmulatorClock } from './clock';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -85,11 +87,7 @@ export const MEWS_CHAIN_SCOPED_TYPES: readonly MewsEntityType[] = ['Customer', '
 
 export type MewsExportStatus = 'Pending' | 'Processing' | 'Success' | 'Failed' | 'Expired';
 
-export interface EmulatorClock {
-	now(): Date;
-	set(date: Date): void;
-	advance(ms: number): void;
-}
+export type { EmulatorClock };
 
 export interface MewsGenerateOptions {
 	/** UpdatedUtc of the entities is spread evenly over [since, until] (default: the last 30 days). */
@@ -387,35 +385,6 @@ interface TokenInfo {
 /** `32 hex-31 hex`, the shape of the demo tokens (gb environments.md). */
 function mewsToken(): string {
 	return `${randomBytes(16).toString('hex').toUpperCase()}-${randomBytes(16).toString('hex').toUpperCase().slice(0, 31)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clock: real time plus an offset, so time moves on in a demo and jumps in tests (as the 4me
-// emulator's). Frozen: time moves only by set/advance, for tests that compare times exactly.
-
-function createClock(frozen: boolean): EmulatorClock {
-	if (frozen) {
-		let nowMs = Date.now();
-		return {
-			now: () => new Date(nowMs),
-			set: (date) => {
-				nowMs = date.getTime();
-			},
-			advance: (ms) => {
-				nowMs += ms;
-			},
-		};
-	}
-	let offsetMs = 0;
-	return {
-		now: () => new Date(Date.now() + offsetMs),
-		set: (date) => {
-			offsetMs = date.getTime() - Date.now();
-		},
-		advance: (ms) => {
-			offsetMs += ms;
-		},
-	};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2100,21 +2069,14 @@ export async function startMewsEmulator(options: MewsEmulatorOptions = {}): Prom
 
 // `node --import tsx test/emulators/mews.ts`: run it for a demo.
 if (require.main === module) {
-	startMewsEmulator({ port: Number(process.env.PORT) || undefined, apiVersion: process.env.MEWS_API === 'older' ? 'older' : 'newest' }).then(
-		(emulator) => {
-			console.log(`Mews emulator PlatformAddress: ${emulator.platformAddress}`);
-			console.log(`storage (downloads):          ${emulator.storageOrigin}`);
-			console.log(`ClientToken:                  ${emulator.clientToken}`);
-			console.log(`AccessToken:                  ${emulator.accessToken}`);
-			console.log(`Portfolio AccessToken:        ${emulator.portfolioAccessToken}`);
-			console.log('Ctrl+C to stop.');
-			process.once('SIGINT', () => {
-				void emulator.close().then(() => process.exit(0));
-			});
-		},
-		(error: unknown) => {
-			console.error(error);
-			process.exit(1);
-		},
+	runFromCommandLine(
+		() => startMewsEmulator({ port: Number(process.env.PORT) || undefined, apiVersion: process.env.MEWS_API === 'older' ? 'older' : 'newest' }),
+		(emulator) => [
+			`Mews emulator PlatformAddress: ${emulator.platformAddress}`,
+			`storage (downloads):          ${emulator.storageOrigin}`,
+			`ClientToken:                  ${emulator.clientToken}`,
+			`AccessToken:                  ${emulator.accessToken}`,
+			`Portfolio AccessToken:        ${emulator.portfolioAccessToken}`,
+		],
 	);
 }
