@@ -43,6 +43,7 @@ async function virtualRuns(): Promise<{ schedule: unknown; runs: VirtualRun[] }>
 		const waiting = waitForJob(ctx as never, {
 			jobLabel: 'virtual job',
 			resumeHint: '',
+			onTimeout: 'fail',
 			schedule: { ...DEFAULT_POLL_SCHEDULE, timeoutMs: Math.max(DEFAULT_POLL_SCHEDULE.timeoutMs, (jobSeconds + 120) * 1000) },
 			poll: async () => {
 				checks.push(Date.now());

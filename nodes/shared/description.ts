@@ -1,6 +1,7 @@
-import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties, IPollFunctions } from 'n8n-workflow';
 
 import type { DownloadOptions } from './download';
+import type { OutputSpec } from './exportJob';
 import type { PollSchedule } from './job';
 
 // Node parameters every export node has in the same shape: output mode, row and size limits,
@@ -113,7 +114,99 @@ export function readSchedule(options: IDataObject, defaults: PollSchedule): Poll
 	};
 }
 
-export function readDownloadOptions(options: IDataObject, errorContext: string): DownloadOptions {
+/** The download limits of the options (the runner adds the job's resume hint to its errors). */
+export function readDownloadOptions(options: IDataObject): Omit<DownloadOptions, 'errorContext'> {
 	const maxMb = typeof options.maxFileSizeMb === 'number' && options.maxFileSizeMb > 0 ? options.maxFileSizeMb : undefined;
-	return { maxBytes: maxMb ? Math.round(maxMb * 1024 * 1024) : undefined, errorContext };
+	return { maxBytes: maxMb ? Math.round(maxMb * 1024 * 1024) : undefined };
+}
+
+/** What the Output parameter and the limits of the options ask of an operation's item. */
+export function readOutput(ctx: IExecuteFunctions, itemIndex: number, options: IDataObject): OutputSpec {
+	const mode = ctx.getNodeParameter('output', itemIndex, 'rows') === 'file' ? 'file' : 'rows';
+	return {
+		mode,
+		binaryPropertyName: mode === 'file' ? (ctx.getNodeParameter('binaryPropertyName', itemIndex) as string) : 'data',
+		rowLimit: typeof options.rowLimit === 'number' && options.rowLimit > 0 ? options.rowLimit : 0,
+		download: readDownloadOptions(options),
+		pairedItem: { item: itemIndex },
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trigger parameters
+
+/** "On First Activation" and its date; `texts` says what "since" and (where offered) "full" mean. */
+export function firstActivationFields(texts: { since: string; sinceField: string; full?: string }): INodeProperties[] {
+	return [
+		{
+			displayName: 'On First Activation',
+			name: 'startWith',
+			type: 'options',
+			options: [
+				{ name: 'Only Changes From Now On', value: 'now', description: 'The first poll emits nothing and remembers the time' },
+				{ name: 'Everything Updated Since a Date', value: 'since', description: texts.since },
+				...(texts.full ? [{ name: 'A Full Export First', value: 'full', description: texts.full }] : []),
+			],
+			default: 'now',
+		},
+		{
+			displayName: 'Updated Since',
+			name: 'since',
+			type: 'dateTime',
+			default: '',
+			required: true,
+			description: texts.sinceField,
+			displayOptions: { show: { startWith: ['since'] } },
+		},
+	];
+}
+
+export type FirstActivation = 'now' | 'since' | 'full';
+
+export function readFirstActivation(ctx: IPollFunctions): FirstActivation {
+	const value = ctx.getNodeParameter('startWith', 'now');
+	return value === 'since' || value === 'full' ? value : 'now';
+}
+
+const DEFAULT_SAMPLE_SIZE = 10;
+
+/** "Test Event Rows": `what` completes "How many … "Fetch Test Event" shows". */
+export function testEventRowsOption(what: string): INodeProperties {
+	return {
+		displayName: 'Test Event Rows',
+		name: 'sampleSize',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_SAMPLE_SIZE,
+		description: `How many ${what} "Fetch Test Event" shows`,
+	};
+}
+
+export function readSampleSize(options: IDataObject): number {
+	return typeof options.sampleSize === 'number' && options.sampleSize > 0 ? options.sampleSize : DEFAULT_SAMPLE_SIZE;
+}
+
+// A poll leaves this much of n8n's poll budget for downloading and emitting.
+const POLL_BUDGET_RESERVE_MS = 60_000;
+const DEFAULT_MAX_WAIT_MINUTES = 4;
+
+export function maxWaitPerPollOption(provider: string): INodeProperties {
+	return {
+		displayName: 'Max Wait per Poll (Minutes)',
+		name: 'maxWaitMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0.01 },
+		default: DEFAULT_MAX_WAIT_MINUTES,
+		description: `How long one poll waits for ${provider} to finish the export; a longer export is picked up again by the next poll, never started twice`,
+	};
+}
+
+/** The user's wait per poll, within n8n's budget for a poll (minus time to download and emit). */
+export function maxWaitPerPollMs(ctx: IPollFunctions, options: IDataObject): number {
+	const chosen =
+		typeof options.maxWaitMinutes === 'number' && options.maxWaitMinutes > 0
+			? options.maxWaitMinutes * 60_000
+			: DEFAULT_MAX_WAIT_MINUTES * 60_000;
+	const budget = typeof ctx.getPollBudgetMs === 'function' ? ctx.getPollBudgetMs() - POLL_BUDGET_RESERVE_MS : chosen;
+	return Math.max(1, Math.min(chosen, budget));
 }

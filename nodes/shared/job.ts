@@ -1,8 +1,9 @@
 import { NodeOperationError } from 'n8n-workflow';
+import type { INode } from 'n8n-workflow';
 
 import { sleepUnlessCancelled, throwIfCancelled } from './cancel';
 import { backoffMs } from './retry';
-import type { DoneJobState, EngineContext, JobState } from './types';
+import type { DoneJobState, EngineContext, FailedJobState, JobState, RunningJobState } from './types';
 
 export interface PollSchedule {
 	firstIntervalMs: number;
@@ -19,6 +20,20 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
 };
 const BACKOFF_FACTOR = 1.5;
 
+/** A job that failed or expired; `state` is its last status, for callers that can get past it. */
+export class JobFailedError extends NodeOperationError {
+	constructor(
+		node: INode,
+		readonly state: FailedJobState,
+		resumeHint: string,
+	) {
+		super(node, state.reason, { description: [state.description, resumeHint].filter(Boolean).join(' ') });
+	}
+}
+
+/** How a wait ended: the job is done, or it is still running at the deadline (`onTimeout: 'return'`). */
+export type WaitResult = { finished: true; state: DoneJobState } | { finished: false; state: RunningJobState };
+
 export interface WaitForJobOptions {
 	/** How the job is named in logs and errors, e.g. "4me export 68ef5e…". */
 	jobLabel: string;
@@ -26,17 +41,15 @@ export interface WaitForJobOptions {
 	resumeHint: string;
 	poll: () => Promise<JobState>;
 	schedule: PollSchedule;
-	/** Return undefined at the timeout instead of failing: a trigger resumes the job on its next poll. */
-	resumeLaterOnTimeout?: boolean;
+	/** At the timeout: fail (an action) or return the running state (a trigger resumes on its next poll). */
+	onTimeout: 'fail' | 'return';
 }
 
-/** Polls a started job until it is done, and fails clearly when it fails, expires or takes too long. */
-export async function waitForJob(
-	ctx: EngineContext,
-	options: WaitForJobOptions & { resumeLaterOnTimeout: true },
-): Promise<DoneJobState | undefined>;
-export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<DoneJobState>;
-export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<DoneJobState | undefined> {
+/**
+ * Polls a started job until it is done or the timeout; a failed or expired job throws a
+ * JobFailedError that carries its last state.
+ */
+export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions): Promise<WaitResult> {
 	const { jobLabel, resumeHint, schedule } = options;
 	const startedAt = Date.now();
 	let lastReported = '';
@@ -48,19 +61,12 @@ export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions)
 			ctx.logger.info(`${jobLabel}: ${report}`);
 			lastReported = report;
 		}
-		switch (state.phase) {
-			case 'done':
-				return state;
-			case 'failed':
-			case 'expired':
-				throw new NodeOperationError(ctx.getNode(), state.reason, {
-					description: [state.description, resumeHint].filter(Boolean).join(' '),
-				});
-		}
+		if (state.phase === 'done') return { finished: true, state };
+		if (state.phase === 'failed' || state.phase === 'expired') throw new JobFailedError(ctx.getNode(), state, resumeHint);
 		const remaining = schedule.timeoutMs - (Date.now() - startedAt);
-		if (remaining <= 0 && options.resumeLaterOnTimeout) {
+		if (remaining <= 0 && options.onTimeout === 'return') {
 			ctx.logger.info(`${jobLabel}: still ${state.phase}, will check again on the next poll`);
-			return undefined;
+			return { finished: false, state: state as RunningJobState };
 		}
 		if (remaining <= 0) {
 			throw new NodeOperationError(
@@ -75,7 +81,7 @@ export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions)
 	}
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
 	if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
 	return `${Math.round(ms / 100) / 10} seconds`;
 }

@@ -4,8 +4,11 @@ import { asNodeError } from './errors';
 import type { EngineContext, ExportFile } from './types';
 
 export interface FreshLinkOptions {
-	/** Asks the provider again for the files of the export, with newly signed links (same order). */
-	refresh: () => Promise<ExportFile[]>;
+	/**
+	 * Asks the provider again for the files of the export, with newly signed links (same order);
+	 * undefined when it has none to give (the refusal then stands).
+	 */
+	refresh: () => Promise<ExportFile[] | undefined>;
 	/** How long a link stays valid after the provider returned it; older links are refreshed before use. */
 	validityMs?: number;
 }
@@ -27,10 +30,13 @@ export async function forEachFileWithFreshLinks<T>(
 ): Promise<T[]> {
 	let current = files;
 	let fetchedAt = Date.now();
-	const renew = async (why: string) => {
+	const renew = async (why: string): Promise<boolean> => {
 		ctx.logger.info(`Export download links ${why}, asking for new ones`);
-		current = await options.refresh();
+		const renewed = await options.refresh();
+		if (!renewed) return false;
+		current = renewed;
 		fetchedAt = Date.now();
+		return true;
 	};
 	const results: T[] = [];
 	for (let index = 0; index < files.length; index++) {
@@ -41,8 +47,7 @@ export async function forEachFileWithFreshLinks<T>(
 		try {
 			fileResults = await handle(fileAt(current, index), index);
 		} catch (error) {
-			if (!isRefusedLink(error)) throw asNodeError(ctx.getNode(), error);
-			await renew('were refused');
+			if (!isRefusedLink(error) || !(await renew('were refused'))) throw asNodeError(ctx.getNode(), error);
 			fileResults = await handle(fileAt(current, index), index);
 		}
 		for (const result of fileResults) results.push(result);

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 
 /** The n8n contexts the engine runs in: an action node's execute() or a trigger's poll(). */
 export type EngineContext = IExecuteFunctions | IPollFunctions;
@@ -17,7 +17,13 @@ export interface ExportFile {
 /** A provider's job status, mapped onto the engine's phases. */
 export type JobState =
 	| { phase: 'pending' | 'running'; progress?: string }
-	| { phase: 'done'; files: ExportFile[]; expiresAt?: string }
+	| {
+			phase: 'done';
+			files: ExportFile[];
+			expiresAt?: string;
+			/** The provider's answer, for what a chain or an output needs of it (a next cursor, a record count). */
+			details?: IDataObject;
+	  }
 	| {
 			phase: 'failed' | 'expired';
 			reason: string;
@@ -27,6 +33,8 @@ export type JobState =
 	  };
 
 export type DoneJobState = Extract<JobState, { phase: 'done' }>;
+export type FailedJobState = Extract<JobState, { phase: 'failed' | 'expired' }>;
+export type RunningJobState = Extract<JobState, { phase: 'pending' | 'running' }>;
 
 export type Row = Record<string, unknown>;
 

@@ -3,17 +3,62 @@ import { NodeOperationError } from 'n8n-workflow';
 import { DateTime } from 'luxon';
 
 import { readDateTime } from '../../shared/dates';
+import { readSchedule as readScheduleWith } from '../../shared/description';
+import type { ExportJob } from '../../shared/exportJob';
+import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from '../../shared/job';
 import { encodeMultipart } from '../../shared/multipart';
+import type { ParseOptions } from '../../shared/parse';
 import type { EngineContext, ExportFile, JobState } from '../../shared/types';
 import { fourMeRequest } from '../transport';
-import { EXPORT_TYPES, recordTypeLabel } from './recordTypes';
+import { EXPORT_TYPES, recordTypeLabel, recordTypeOfEntry } from './recordTypes';
 
 export interface ExportRequest {
 	types: string[];
-	/** Partial export: records created or updated after this moment. Full export when absent. */
-	from?: Date;
+	/** Partial export: records created or updated after this moment (ISO). Full export when absent. */
+	from?: string;
 	format: 'csv' | 'xlsx';
 	locale?: string;
+}
+
+const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/**
+ * A 4me export as the shared runner runs it. `types`: the types asked for, when known (a zip's
+ * entries are matched against them).
+ */
+export function fourMeExportJob(ctx: EngineContext, options: IDataObject, types?: string[]): ExportJob<ExportRequest> {
+	return {
+		provider: '4me',
+		noun: 'export',
+		resumeHint,
+		schedule: readSchedule(options),
+		start: async (request) => {
+			const token = await startExport(ctx, request);
+			return token ? { started: token } : { nothing: 'no records changed since the given date, nothing to export' };
+		},
+		status: async (token, request) => (await getExportStatus(ctx, token, request ?? { types: [] })).state,
+		parse: readParseOptions(options, types),
+		fileFields: (finished) => ({
+			token: finished.id || null,
+			...(finished.request ? { recordTypes: finished.request.types } : {}),
+			expiresAt: finished.done.expiresAt ?? null,
+		}),
+		// S3 often labels 4me's files application/octet-stream; the extension is reliable.
+		mimeTypeOf: (file, contentType) =>
+			file.name?.endsWith('.xlsx') ? XLSX_MIME : file.name?.endsWith('.zip') ? 'application/zip' : file.name?.endsWith('.csv') ? 'text/csv' : contentType,
+	};
+}
+
+export function readSchedule(options: IDataObject): PollSchedule {
+	return readScheduleWith(options, DEFAULT_POLL_SCHEDULE);
+}
+
+/** `types`: the types requested, when known; a zip's entries are matched against them (else all types). */
+export function readParseOptions(options: IDataObject, types: string[] = EXPORT_TYPES): ParseOptions {
+	return {
+		csv: { stripInjectionGuard: options.removeInjectionGuard !== false, delimiter: ',' },
+		recordTypeOfEntry: (name) => recordTypeOfEntry(name, types),
+	};
 }
 
 export interface ExportStatus {
@@ -33,7 +78,7 @@ export function resumeHint(token: string): string {
 export async function startExport(ctx: EngineContext, request: ExportRequest): Promise<string | undefined> {
 	const { body, contentType } = encodeMultipart({
 		type: request.types.join(','),
-		from: request.from ? formatFrom(request.from) : undefined,
+		from: request.from ? formatFrom(new Date(request.from)) : undefined,
 		export_format: request.format === 'xlsx' ? 'xlsx' : undefined,
 		locale: request.locale || undefined,
 	});

@@ -110,7 +110,7 @@ export async function getImportStatus(ctx: EngineContext, token: string): Promis
 	}
 	const body = { ...response.body };
 	if (typeof body.logfile === 'string') body.logfile = usableUrl(body.logfile);
-	return { response: { token, ...body }, state: toJobState(body) };
+	return { response: { token, ...body }, state: toJobState({ token, ...body }) };
 }
 
 /** 4me's import states: queued, processing, done (also when some rows failed) and error (aborted). */
@@ -123,7 +123,7 @@ function toJobState(body: IDataObject): JobState {
 		case 'done':
 		case 'error':
 			// Both are final; an aborted import is reported in the output, with its log, not thrown.
-			return { phase: 'done', files: [] };
+			return { phase: 'done', files: [], details: body };
 		default:
 			return { phase: 'failed', reason: `The 4me import ended in state "${String(body.state)}": ${typeof body.message === 'string' ? body.message : JSON.stringify(body)}` };
 	}

@@ -1,12 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { sleepUnlessCancelled } from '../../shared/cancel';
-import { asNodeError } from '../../shared/errors';
+import { readSchedule as readScheduleWith } from '../../shared/description';
+import type { ExportJob } from '../../shared/exportJob';
 import { messageOf } from '../../shared/http';
-import { waitForJob, type PollSchedule } from '../../shared/job';
-import { backoffMs } from '../../shared/retry';
-import type { DoneJobState, EngineContext, ExportFile, JobState } from '../../shared/types';
+import type { PollSchedule } from '../../shared/job';
+import type { EngineContext, ExportFile, JobState } from '../../shared/types';
 import { mewsRequest } from '../transport';
 import type { EntityType } from './entityTypes';
 
@@ -53,12 +52,60 @@ export interface PostingRange {
 export interface ExportRequest {
 	entityType: EntityType;
 	scope?: Scope;
-	updated?: UpdatedRange;
+	/** Records created or updated from `start` (included) to `end` (not included), ISO times. */
+	updated?: { start: string; end: string };
+	/** A longer range runs 180 days per export, one export after another, up to here (ISO). */
+	until?: string;
 	posting?: PostingRange;
 }
 
-/** What to do when Mews already runs an export of the same entity type. */
-export type WhenRunning = 'wait' | 'fail';
+/**
+ * A Mews export as the shared runner runs it: Mews runs one export per entity type at a time,
+ * lists exports only by id, and signs file links for 10 minutes per exports/getAll answer.
+ */
+export function mewsExportJob(ctx: EngineContext, options: IDataObject): ExportJob<ExportRequest> {
+	return {
+		provider: 'Mews',
+		noun: 'export',
+		resumeHint,
+		schedule: readSchedule(options),
+		start: async (request) => {
+			const added = await addExport(ctx, request);
+			return 'Id' in added ? { started: added.Id, details: added } : { busy: added.runningMessage };
+		},
+		status: async (id) => exportState(await getExport(ctx, id, resumeHint(id)), id),
+		linkValidityMs: LINK_VALIDITY_MS,
+		next: nextRange,
+		busy: {
+			keyOf: (request) => request.entityType,
+			running: (request) => `an export of ${request.entityType}`,
+			another: (request) => `another export of ${request.entityType}`,
+			rule: 'Mews runs one export per entity type at a time',
+			unseen: 'Mews lists exports only by their ID, so the node cannot see which',
+		},
+		// What Mews is asked for: the rest of a long range does not make another export.
+		requestKey: (request) => JSON.stringify(addBody(request)),
+		retryable: (failure) => failure.code === 'Failed',
+		fileFields: (finished) => ({ exportId: finished.id, expiresUtc: finished.done.expiresAt ?? null }),
+		mimeTypeOf: () => 'application/x-ndjson',
+	};
+}
+
+export function readSchedule(options: IDataObject): PollSchedule {
+	return readScheduleWith(options, MEWS_POLL_SCHEDULE);
+}
+
+/** The first export of an updated-time range: at most 180 days; `next` runs the rest. */
+export function firstExportOf(base: Omit<ExportRequest, 'updated' | 'until'>, range: UpdatedRange): ExportRequest {
+	const end = Math.min(range.start.getTime() + MAX_RANGE_DAYS * DAY_MS, range.end.getTime());
+	return { ...base, updated: { start: range.start.toISOString(), end: new Date(end).toISOString() }, until: range.end.toISOString() };
+}
+
+/** The export after this one of a range longer than 180 days, or undefined after the last. */
+export function nextRange(request: ExportRequest): ExportRequest | undefined {
+	if (!request.updated || !request.until || Date.parse(request.updated.end) >= Date.parse(request.until)) return undefined;
+	return firstExportOf(request, { start: new Date(request.updated.end), end: new Date(request.until) });
+}
 
 export function resumeHint(exportId: string): string {
 	return `The Mews export ${exportId} keeps running at Mews: get its rows later with the operation Download Export and this ID.`;
@@ -76,7 +123,7 @@ export function addBody(request: ExportRequest): IDataObject {
 	const body: IDataObject = { EntityType: request.entityType };
 	if (request.scope) body.Scope = request.scope;
 	const filters: IDataObject = {};
-	if (request.updated) filters.UpdatedUtc = { StartUtc: request.updated.start.toISOString(), EndUtc: request.updated.end.toISOString() };
+	if (request.updated) filters.UpdatedUtc = { StartUtc: request.updated.start, EndUtc: request.updated.end };
 	if (request.posting) filters.LedgerEntryFilters = { Posting: { Start: request.posting.start, End: request.posting.end } };
 	if (Object.keys(filters).length) body.Filters = filters;
 	return body;
@@ -170,144 +217,4 @@ export function filesOf(found: MewsExport): ExportFile[] {
 		format: 'jsonl',
 		name: `${found.EntityType}-${found.Id}${count > 1 ? `-${index + 1}` : ''}.jsonl`,
 	}));
-}
-
-/** Splits an updated-time range into the 180-day ranges one export may cover, oldest first. */
-export function splitRange(range: UpdatedRange, maxDays = MAX_RANGE_DAYS): UpdatedRange[] {
-	const ranges: UpdatedRange[] = [];
-	const step = maxDays * DAY_MS;
-	for (let start = range.start.getTime(); start < range.end.getTime(); start += step) {
-		ranges.push({ start: new Date(start), end: new Date(Math.min(start + step, range.end.getTime())) });
-	}
-	return ranges;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Exports this node started, kept in workflow static data: Mews lists exports only by id.
-
-interface StartedExport extends IDataObject {
-	id: string;
-	entityType: string;
-	request: string;
-	startedAt: string;
-}
-
-const KEPT_PER_NODE = 20;
-
-function startedList(ctx: EngineContext): StartedExport[] {
-	const data = ctx.getWorkflowStaticData('node');
-	if (!Array.isArray(data.startedExports)) data.startedExports = [];
-	return data.startedExports as StartedExport[];
-}
-
-export function requestKey(request: ExportRequest): string {
-	return JSON.stringify(addBody(request));
-}
-
-export function rememberStarted(ctx: EngineContext, started: MewsExport, request: ExportRequest): void {
-	const list = startedList(ctx);
-	list.push({ id: started.Id, entityType: request.entityType, request: requestKey(request), startedAt: new Date().toISOString() });
-	list.splice(0, Math.max(0, list.length - KEPT_PER_NODE));
-}
-
-/** Exports of the entity type this node started that Mews still has Pending or Processing. */
-async function runningStartedHere(ctx: EngineContext, entityType: string): Promise<Array<{ running: MewsExport; request?: string }>> {
-	const mine = startedList(ctx).filter((started) => started.entityType === entityType);
-	if (!mine.length) return [];
-	const found = await getExports(ctx, mine.map((started) => started.id));
-	return found
-		.filter((exp) => exp.Status === 'Pending' || exp.Status === 'Processing')
-		.map((running) => ({ running, request: mine.find((started) => started.id === running.Id)?.request }));
-}
-
-/**
- * Starts an export, or deals with the one Mews already runs for the entity type (Mews allows one
- * Pending or Processing export per type): an identical export this node started is used as it
- * is; otherwise, with `wait`, the node waits until Mews accepts a new one.
- */
-export async function startOrJoinExport(
-	ctx: EngineContext,
-	request: ExportRequest,
-	whenRunning: WhenRunning,
-	schedule: PollSchedule,
-): Promise<{ started: MewsExport; joined: boolean }> {
-	const deadline = Date.now() + schedule.timeoutMs;
-	for (let attempt = 0; ; attempt++) {
-		const added = await addExport(ctx, request);
-		if ('Id' in added) {
-			rememberStarted(ctx, added, request);
-			ctx.logger.info(`Mews export started: ${added.Id} (${request.entityType})`);
-			return { started: added, joined: false };
-		}
-		const running = await runningStartedHere(ctx, request.entityType);
-		const same = running.find((entry) => entry.request === requestKey(request))?.running;
-		if (same) {
-			ctx.logger.info(`Mews export ${same.Id} of the same ${request.entityType} records is already running: using it`);
-			return { started: same, joined: true };
-		}
-		const other = running[0]?.running;
-		const which = other
-			? `the export ${other.Id}, which this node started earlier with other settings`
-			: 'an export started outside this node (Mews lists exports only by their ID, so the node cannot see which)';
-		if (whenRunning === 'fail' || Date.now() >= deadline) {
-			throw new NodeOperationError(ctx.getNode(), `Mews is already running an export of ${request.entityType}`, {
-				description:
-					`Mews runs one export per entity type at a time; it is busy with ${which}. ` +
-					(whenRunning === 'fail'
-						? 'Run again when it has finished, or set the option If an Export Is Already Running to Wait.'
-						: `It did not finish within the timeout of ${Math.round(schedule.timeoutMs / 60_000)} minutes; run again later.`) +
-					(added.runningMessage ? ` Mews said: "${added.runningMessage}"` : ''),
-			});
-		}
-		if (other) {
-			ctx.logger.info(`Mews is busy with export ${other.Id} of ${request.entityType}: waiting for it before starting ours`);
-			await waitForJob(ctx, {
-				jobLabel: `Mews export ${other.Id}`,
-				resumeHint: '',
-				poll: async () => exportState(await getExport(ctx, other.Id), other.Id),
-				schedule: { ...schedule, timeoutMs: Math.max(1, deadline - Date.now()) },
-			}).catch(() => undefined); // its outcome is not ours: only that it stopped running matters
-		} else {
-			const wait = Math.min(backoffMs(attempt, schedule.firstIntervalMs, schedule.maxIntervalMs, 1.5), Math.max(0, deadline - Date.now()));
-			ctx.logger.info(`Mews is busy with another export of ${request.entityType}: trying again in ${Math.ceil(wait / 1000)} s`);
-			await sleepUnlessCancelled(ctx, wait);
-		}
-	}
-}
-
-export interface RunExportOptions {
-	whenRunning: WhenRunning;
-	schedule: PollSchedule;
-	retryFailedOnce: boolean;
-	/** Return undefined at the timeout instead of failing (a trigger resumes on its next poll). */
-	resumeLaterOnTimeout?: boolean;
-}
-
-/** Waits for a started export to succeed; a Failed one is started again once when asked to. */
-export async function waitForExport(
-	ctx: EngineContext,
-	id: string,
-	request: ExportRequest | undefined,
-	options: RunExportOptions,
-): Promise<{ id: string; done: DoneJobState } | undefined> {
-	let last: JobState | undefined;
-	const wait = (exportId: string) =>
-		waitForJob(ctx, {
-			jobLabel: `Mews export ${exportId}`,
-			resumeHint: resumeHint(exportId),
-			poll: async () => (last = exportState(await getExport(ctx, exportId, resumeHint(exportId)), exportId)),
-			schedule: options.schedule,
-			resumeLaterOnTimeout: options.resumeLaterOnTimeout,
-		});
-	try {
-		const done = await wait(id);
-		return done ? { id, done } : undefined;
-	} catch (error) {
-		const failed = last?.phase === 'failed' && last.code === 'Failed';
-		if (!failed || !options.retryFailedOnce || !request) throw asNodeError(ctx.getNode(), error);
-		ctx.logger.info(`Mews export ${id} failed; starting it again once`);
-		const again = await startOrJoinExport(ctx, request, options.whenRunning, options.schedule);
-		const done = await wait(again.started.Id);
-		return done ? { id: again.started.Id, done } : undefined;
-	}
 }

@@ -1,19 +1,17 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from '../../../shared/job';
+import { DEFAULT_POLL_SCHEDULE } from '../../../shared/job';
 import {
 	maxFileSizeOption,
 	maxRowsOption,
 	outputFields as sharedOutputFields,
-	readSchedule as sharedReadSchedule,
 	showFor,
 	waitOptions as sharedWaitOptions,
 } from '../../../shared/description';
-import type { ParseOptions } from '../../../shared/parse';
 
-export { optionsCollection, readDownloadOptions, showFor } from '../../../shared/description';
+export { optionsCollection, readOutput, showFor } from '../../../shared/description';
 import { parseFrom, parseRecordTypes, type ExportRequest } from '../../helpers/exportJob';
-import { EXPORT_TYPES, exportTypeOptions, recordTypeOfEntry } from '../../helpers/recordTypes';
+import { exportTypeOptions } from '../../helpers/recordTypes';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -106,20 +104,8 @@ export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number): Ex
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	return {
 		types,
-		from: kind === 'partial' ? parseFrom(ctx, ctx.getNodeParameter('from', itemIndex)) : undefined,
+		from: kind === 'partial' ? parseFrom(ctx, ctx.getNodeParameter('from', itemIndex)).toISOString() : undefined,
 		format: options.fileFormat === 'xlsx' ? 'xlsx' : 'csv',
 		locale: (options.locale as string | undefined) || undefined,
-	};
-}
-
-export function readSchedule(options: IDataObject): PollSchedule {
-	return sharedReadSchedule(options, DEFAULT_POLL_SCHEDULE);
-}
-
-/** `types`: the types requested, when known; a zip's entries are matched against them (else all types). */
-export function readParseOptions(options: IDataObject, types: string[] = EXPORT_TYPES): ParseOptions {
-	return {
-		csv: { stripInjectionGuard: options.removeInjectionGuard !== false, delimiter: ',' },
-		recordTypeOfEntry: (name) => recordTypeOfEntry(name, types),
 	};
 }

@@ -1,11 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitForJob } from '../../../shared/job';
-import type { DoneJobState } from '../../../shared/types';
-import { getExportStatus, resumeHint, usableUrl } from '../../helpers/exportJob';
-import { downloadOptions, forOperations, optionsCollection, outputFields, readSchedule, waitOptions } from './common';
-import { emitFiles } from './emit';
+import { collectJob, emitJob } from '../../../shared/exportJob';
+import { fourMeExportJob, usableUrl } from '../../helpers/exportJob';
+import { downloadOptions, forOperations, optionsCollection, outputFields, readOutput, waitOptions } from './common';
 
 export const description: INodeProperties[] = forOperations(['download'], [
 	{
@@ -28,16 +26,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (!value) {
 		throw new NodeOperationError(this.getNode(), '"Export Token or Download URL" is empty', { itemIndex });
 	}
-	if (/^https?:\/\//i.test(value)) {
-		const url = usableUrl(value);
-		const done: DoneJobState = { phase: 'done', files: [{ url, name: new URL(url).pathname.split('/').pop() }] };
-		return emitFiles(this, itemIndex, done, {});
-	}
-	const done = await waitForJob(this, {
-		jobLabel: `4me export ${value}`,
-		resumeHint: resumeHint(value),
-		poll: async () => (await getExportStatus(this, value, { types: [] })).state,
-		schedule: readSchedule(options),
-	});
-	return emitFiles(this, itemIndex, done, { token: value, expiresAt: done.expiresAt });
+	const job = fourMeExportJob(this, options);
+	const output = readOutput(this, itemIndex, options);
+	if (!/^https?:\/\//i.test(value)) return collectJob(this, job, value, output);
+	// A download URL outlives the token: there is no job to ask for a new link.
+	const url = usableUrl(value);
+	const byUrl = { ...job, resumeHint: () => 'Start a new export to get a fresh download link.', freshFiles: async () => undefined };
+	const files = [{ url, name: new URL(url).pathname.split('/').pop() }];
+	return emitJob(this, byUrl, { id: '', done: { phase: 'done', files } }, output);
 }

@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitForJob } from '../../../shared/job';
-import { emitFiles } from './emit';
-import { getExportStatus, resumeHint, startExport } from '../../helpers/exportJob';
+import { runExport } from '../../../shared/exportJob';
+import { fourMeExportJob } from '../../helpers/exportJob';
 import {
 	downloadOptions,
 	exportRequestFields,
@@ -13,7 +12,7 @@ import {
 	localeOption,
 	outputFields,
 	readExportRequest,
-	readSchedule,
+	readOutput,
 	waitOptions,
 } from './common';
 
@@ -26,26 +25,14 @@ export const description: INodeProperties[] = forOperations(['export'], [
 /** Starts an export, waits until 4me has made the file, downloads and parses it. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const request = readExportRequest(this, itemIndex);
-	const output = this.getNodeParameter('output', itemIndex) as string;
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	if (request.format === 'xlsx' && output === 'rows') {
+	const output = readOutput(this, itemIndex, options);
+	if (request.format === 'xlsx' && output.mode === 'rows') {
 		throw new NodeOperationError(this.getNode(), 'Excel files cannot be split into rows', {
 			description: 'Set "Output" to "File" for an Excel export, or choose the CSV file format.',
 			itemIndex,
 		});
 	}
-
-	const token = await startExport(this, request);
-	if (!token) {
-		this.logger.info('4me: no records changed since the given date, nothing to export');
-		return [];
-	}
-	this.logger.info(`4me export started: ${token}`);
-	const done = await waitForJob(this, {
-		jobLabel: `4me export ${token}`,
-		resumeHint: resumeHint(token),
-		poll: async () => (await getExportStatus(this, token, request)).state,
-		schedule: readSchedule(options),
-	});
-	return emitFiles(this, itemIndex, done, { token, types: request.types, expiresAt: done.expiresAt });
+	const job = fourMeExportJob(this, options, request.types);
+	return runExport(this, job, request, { whenBusy: 'fail', retryFailedOnce: false }, output);
 }

@@ -16,7 +16,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		token: token ?? null,
 		state: token ? 'queued' : 'no_changes',
 		recordTypes: request.types,
-		from: request.from?.toISOString() ?? null,
+		from: request.from ?? null,
 		startedAt: new Date().toISOString(),
 	};
 	return [{ json, pairedItem: { item: itemIndex } }];

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { DEFAULT_POLL_SCHEDULE, waitForJob } from '../../../shared/job';
 import { showFor, waitOptions } from '../../../shared/description';
-import { readSchedule } from '../export/common';
+import { readSchedule } from '../../helpers/exportJob';
 import { csvFromItems, getImportStatus, importResumeHint, readImportLog, startImport, validateImportFile } from '../../helpers/importJob';
 import { importTypeOptions } from '../../helpers/recordTypes';
 
@@ -88,18 +88,15 @@ export async function uploadImport(ctx: IExecuteFunctions, file: ImportFile): Pr
 
 /** Waits for an import and describes how it ended, with the lines of its log. */
 export async function importOutcome(ctx: IExecuteFunctions, token: string, options: IDataObject): Promise<IDataObject> {
-	let response: IDataObject = {};
-	await waitForJob(ctx, {
+	const result = await waitForJob(ctx, {
 		jobLabel: `4me import ${token}`,
 		resumeHint: importResumeHint(token),
-		poll: async () => {
-			const status = await getImportStatus(ctx, token);
-			response = status.response;
-			return status.state;
-		},
+		poll: async () => (await getImportStatus(ctx, token)).state,
 		schedule: readSchedule(options),
+		onTimeout: 'fail',
 	});
-	return summarize(ctx, response, token);
+	// A finished import's status is its outcome (waitForJob fails at the timeout).
+	return summarize(ctx, result.finished ? (result.state.details ?? {}) : {}, token);
 }
 
 export async function summarize(ctx: IExecuteFunctions, response: IDataObject, token: string): Promise<IDataObject> {

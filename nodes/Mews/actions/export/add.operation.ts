@@ -1,16 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { startOrJoinExport } from '../../helpers/exportJob';
+import { startOrJoin } from '../../../shared/exportJob';
+import { getExport, mewsExportJob } from '../../helpers/exportJob';
 import {
 	entityTypeField,
 	forOperations,
 	optionsCollection,
 	postingFields,
-	readEntityType,
-	readPosting,
+	readExportRequest,
 	readRunOptions,
-	readScope,
-	readUpdatedRanges,
 	scopeOptions,
 	updatedFields,
 	whenRunningOption,
@@ -25,11 +23,10 @@ export const description: INodeProperties[] = forOperations(['add'], [
 
 /** Starts an export and outputs it at once (Pending), for workflows that wait with n8n's Wait node. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const entityType = readEntityType(this, this.getNodeParameter('entityType', itemIndex));
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const [updated] = readUpdatedRanges(this, itemIndex, false);
-	const run = readRunOptions(options);
-	const request = { entityType, scope: readScope(this, options), updated, posting: readPosting(this, itemIndex, entityType) };
-	const { started, joined } = await startOrJoinExport(this, request, run.whenRunning, run.schedule);
-	return [{ json: { ...started, alreadyRunning: joined }, pairedItem: { item: itemIndex } }];
+	const request = readExportRequest(this, itemIndex, options, false);
+	const started = await startOrJoin(this, mewsExportJob(this, options), request, readRunOptions(options));
+	if (!('id' in started)) return []; // Mews always starts an export (or says it is busy)
+	const json = started.joined ? await getExport(this, started.id) : started.details;
+	return [{ json: { ...json, alreadyRunning: started.joined }, pairedItem: { item: itemIndex } }];
 }

@@ -3,23 +3,23 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError } from 'n8n-workflow';
 
 import { readDateTime } from '../../../shared/dates';
-import { readSchedule as readScheduleWith, showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
-import type { PollSchedule } from '../../../shared/job';
+import { showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
+import type { RunOptions } from '../../../shared/exportJob';
 import type { EngineContext } from '../../../shared/types';
 import { entityTypeOptions, isEntityType, type EntityType } from '../../helpers/entityTypes';
 import {
 	MAX_IDS_PER_REQUEST,
 	MAX_RANGE_DAYS,
 	MEWS_POLL_SCHEDULE,
+	firstExportOf,
+	type ExportRequest,
 	type PostingRange,
 	SETTLE_MS,
-	splitRange,
-	type RunExportOptions,
 	type Scope,
 	type UpdatedRange,
 } from '../../helpers/exportJob';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readDownloadOptions } from '../../../shared/description';
+export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput } from '../../../shared/description';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -131,16 +131,8 @@ export const retryFailedOption: INodeProperties = {
 
 export const waitOptions = sharedWaitOptions('Mews to finish the export', 'export ID', MEWS_POLL_SCHEDULE);
 
-export function readSchedule(options: IDataObject): PollSchedule {
-	return readScheduleWith(options, MEWS_POLL_SCHEDULE);
-}
-
-export function readRunOptions(options: IDataObject): RunExportOptions {
-	return {
-		whenRunning: options.whenRunning === 'fail' ? 'fail' : 'wait',
-		schedule: readSchedule(options),
-		retryFailedOnce: options.retryFailed === true,
-	};
+export function readRunOptions(options: IDataObject): RunOptions {
+	return { whenBusy: options.whenRunning === 'fail' ? 'fail' : 'wait', retryFailedOnce: options.retryFailed === true };
 }
 
 export function readEntityType(ctx: EngineContext, value: unknown): EntityType {
@@ -186,23 +178,22 @@ export function readIds(ctx: EngineContext, value: unknown, fieldName: string, m
 
 /**
  * The updated-time range of the node, checked against Mews's rules (the end at least 5 minutes
- * in the past); undefined for all records. Longer than 180 days: split into several ranges, or an
- * error when the operation starts a single export.
+ * in the past); undefined for all records. A range longer than 180 days is an error when the
+ * operation starts a single export (`split` false).
  */
-export function readUpdatedRanges(ctx: IExecuteFunctions, itemIndex: number, split: boolean): Array<UpdatedRange | undefined> {
-	if (ctx.getNodeParameter('records', itemIndex) !== 'updated') return [undefined];
+export function readUpdatedRange(ctx: IExecuteFunctions, itemIndex: number, split: boolean): UpdatedRange | undefined {
+	if (ctx.getNodeParameter('records', itemIndex) !== 'updated') return undefined;
 	const range = checkRange(
 		ctx,
 		readDateTime(ctx, ctx.getNodeParameter('updatedAfter', itemIndex), 'Updated After'),
 		readDateTime(ctx, ctx.getNodeParameter('updatedBefore', itemIndex, ''), 'Updated Before'),
 	);
-	const ranges = splitRange(range);
-	if (ranges.length > 1 && !split) {
+	if (!split && range.end.getTime() - range.start.getTime() > MAX_RANGE_DAYS * 24 * 60 * 60_000) {
 		throw new NodeOperationError(ctx.getNode(), `The updated-time range is longer than the ${MAX_RANGE_DAYS} days one Mews export can cover`, {
 			description: 'Shorten it, or use the operation Export (Start, Wait and Get Rows), which runs one export per 180 days, one after another.',
 		});
 	}
-	return ranges;
+	return range;
 }
 
 /** The posting days of a ledger-entry export (YYYY-MM-DD), or undefined for other entity types. */
@@ -243,4 +234,12 @@ export function checkRange(ctx: EngineContext, start: Date | undefined, end: Dat
 		});
 	}
 	return { start, end: rangeEnd };
+}
+
+/** The export an operation asks for; `split`: a range over 180 days runs as several exports. */
+export function readExportRequest(ctx: IExecuteFunctions, itemIndex: number, options: IDataObject, split: boolean): ExportRequest {
+	const entityType = readEntityType(ctx, ctx.getNodeParameter('entityType', itemIndex));
+	const base = { entityType, scope: readScope(ctx, options), posting: readPosting(ctx, itemIndex, entityType) };
+	const range = readUpdatedRange(ctx, itemIndex, split);
+	return range ? firstExportOf(base, range) : base;
 }

@@ -1,7 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitForExport } from '../../helpers/exportJob';
+import { collectJob } from '../../../shared/exportJob';
+import { mewsExportJob } from '../../helpers/exportJob';
 import {
 	forOperations,
 	maxFileSizeOption,
@@ -9,10 +10,9 @@ import {
 	optionsCollection,
 	outputFields,
 	readIds,
-	readRunOptions,
+	readOutput,
 	waitOptions,
 } from './common';
-import { emitExport } from './emit';
 
 export const description: INodeProperties[] = forOperations(['download'], [
 	{
@@ -33,8 +33,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const [id] = readIds(this, this.getNodeParameter('exportId', itemIndex), 'Export ID', 1);
 	if (!id) throw new NodeOperationError(this.getNode(), '"Export ID" is empty', { itemIndex });
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const finished = await waitForExport(this, id, undefined, readRunOptions(options));
-	if (!finished) return [];
-	const rowLimit = typeof options.rowLimit === 'number' && options.rowLimit > 0 ? options.rowLimit : 0;
-	return emitExport(this, itemIndex, finished, rowLimit);
+	return collectJob(this, mewsExportJob(this, options), id, readOutput(this, itemIndex, options));
 }

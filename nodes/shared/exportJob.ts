@@ -1,0 +1,342 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { sleepUnlessCancelled } from './cancel';
+import type { DownloadOptions } from './download';
+import { asNodeError } from './errors';
+import { JobFailedError, waitForJob, type PollSchedule, type WaitResult } from './job';
+import { forEachFileWithFreshLinks } from './links';
+import { filesToBinary, filesToRows } from './output';
+import type { ParseOptions } from './parse';
+import { backoffMs } from './retry';
+import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState } from './types';
+
+// The life cycle of a provider's export job, written once: a provider describes its job (how
+// to start it, one status check, its files, the next job of a chain, its busy rule) and the
+// runner starts or joins it, waits, retries a failed one once, downloads with fresh links,
+// parses, emits rows or files, and runs a chain to its end.
+
+/** What a provider's start request answered. */
+export type StartAnswer =
+	| { started: string; details?: IDataObject }
+	/** Another job holds the provider's slot (Mews: one export per entity type); the provider's words. */
+	| { busy: string }
+	/** Nothing to export (4me's 204 for a partial export with no changes); why, for the log. */
+	| { nothing: string };
+
+/** Jobs with the same key take turns at the provider. */
+export interface BusyRule<Request> {
+	/** Mews: the entity type; Anduin: the user. */
+	keyOf(request: Request): string;
+	/** The job holding the slot in words, for messages: "an export of Reservation". */
+	running(request: Request): string;
+	/** The same for the log while waiting: "another export of Reservation". */
+	another(request: Request): string;
+	/** The provider's rule, for messages: "Mews runs one export per entity type at a time". */
+	rule: string;
+	/** Why a job started elsewhere cannot be named, when the provider does not list jobs. */
+	unseen?: string;
+}
+
+export interface ExportJob<Request> {
+	/** Names the provider in logs and errors: "4me", "Mews". */
+	provider: string;
+	/** What one job is called: "export". */
+	noun: string;
+	/** Tells the user how to pick a started job up again (its id and the operation to use). */
+	resumeHint(id: string): string;
+	/** The user's poll schedule (defaults and options applied). */
+	schedule: PollSchedule;
+	start(request: Request): Promise<StartAnswer>;
+	/** One status check, mapped onto the engine's job phases. */
+	status(id: string, request?: Request): Promise<JobState>;
+	/**
+	 * The files of a finished job with newly signed links (same order), or undefined when there
+	 * are none to give; default: the files of a new status check.
+	 */
+	freshFiles?(id: string, request?: Request): Promise<ExportFile[] | undefined>;
+	/** How long a file link works after the provider returned it; older links are renewed first. */
+	linkValidityMs?: number;
+	/** The next job of a chain (a cursor, the next date range), or undefined after the last. */
+	next?(request: Request, done: DoneJobState): Request | undefined;
+	busy?: BusyRule<Request>;
+	/** Compares requests, so that an identical running job is joined; default: their JSON. */
+	requestKey?(request: Request): string;
+	/** Whether a failed job may be started once more when the user asks for it. */
+	retryable?(failure: FailedJobState): boolean;
+	parse?: ParseOptions;
+	/** Fields put on every file item of Output "File". */
+	fileFields?(finished: FinishedJob<Request>): IDataObject;
+	mimeTypeOf?(file: ExportFile, contentType: string | undefined): string | undefined;
+}
+
+export interface FinishedJob<Request> {
+	id: string;
+	request?: Request;
+	done: DoneJobState;
+}
+
+export interface RunOptions {
+	/** When another job holds the slot: wait for it, fail, or (a trigger) give up for this poll. */
+	whenBusy: 'wait' | 'fail' | 'skip';
+	retryFailedOnce: boolean;
+}
+
+export type Started =
+	| { id: string; details?: IDataObject; joined: boolean }
+	| { nothing: string }
+	/** Only with `whenBusy: 'skip'`. */
+	| { busy: string };
+
+export function jobLabel(job: ExportJob<unknown>, id: string): string {
+	return `${job.provider} ${job.noun} ${id}`;
+}
+
+/**
+ * Starts a job, or deals with the one that holds the provider's slot: an identical job this
+ * node started is joined; with `wait`, the node waits for another one it started to stop, or
+ * (a job started elsewhere) asks again with backoff until the provider takes the new job.
+ */
+export async function startOrJoin<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	request: Request,
+	options: Pick<RunOptions, 'whenBusy'>,
+): Promise<Started> {
+	const deadline = Date.now() + job.schedule.timeoutMs;
+	for (let attempt = 0; ; attempt++) {
+		const answer = await job.start(request);
+		if ('started' in answer) {
+			rememberStarted(ctx, job, request, answer.started);
+			ctx.logger.info(`${jobLabel(job, answer.started)} started`);
+			return { id: answer.started, details: answer.details, joined: false };
+		}
+		if ('nothing' in answer) {
+			ctx.logger.info(`${job.provider}: ${answer.nothing}`);
+			return answer;
+		}
+		const busy = job.busy;
+		const running = busy ? await runningStartedHere(ctx, job, busy.keyOf(request)) : [];
+		const same = running.find((started) => started.request === requestKeyOf(job, request));
+		if (same) {
+			ctx.logger.info(`${jobLabel(job, same.id)} of the same records is already running: using it`);
+			return { id: same.id, joined: true };
+		}
+		if (options.whenBusy === 'skip') return answer;
+		const other = running[0];
+		const what = busy?.running(request) ?? `another ${job.noun}`;
+		const holder = other
+			? `the ${job.noun} ${other.id}, which this node started earlier with other settings`
+			: `${article(job.noun)} ${job.noun} started outside this node${busy?.unseen ? ` (${busy.unseen})` : ''}`;
+		if (options.whenBusy === 'fail' || Date.now() >= deadline) {
+			throw new NodeOperationError(ctx.getNode(), `${job.provider} is already running ${what}`, {
+				description:
+					`${busy?.rule ?? `${job.provider} refused to start another ${job.noun}`}; it is busy with ${holder}. ` +
+					(options.whenBusy === 'fail'
+						? 'Run again when it has finished, or set the option If an Export Is Already Running to Wait for It.'
+						: `It did not finish within the timeout of ${Math.round(job.schedule.timeoutMs / 60_000)} minutes; run again later.`) +
+					(answer.busy ? ` ${job.provider} said: "${answer.busy}"` : ''),
+			});
+		}
+		if (other) {
+			ctx.logger.info(`${job.provider} is busy with ${job.noun} ${other.id} (${what}), which this node started: waiting for it before starting ours`);
+			// Its outcome is not ours: only that it stopped running matters.
+			await waitForJob(ctx, {
+				jobLabel: jobLabel(job, other.id),
+				resumeHint: '',
+				poll: () => job.status(other.id),
+				schedule: { ...job.schedule, timeoutMs: Math.max(1, deadline - Date.now()) },
+				onTimeout: 'return',
+			}).catch(() => undefined);
+		} else {
+			const wait = Math.min(backoffMs(attempt, job.schedule.firstIntervalMs, job.schedule.maxIntervalMs, 1.5), Math.max(0, deadline - Date.now()));
+			ctx.logger.info(`${job.provider} is busy with ${busy?.another(request) ?? `another ${job.noun}`}: trying again in ${Math.ceil(wait / 1000)} s`);
+			await sleepUnlessCancelled(ctx, wait);
+		}
+	}
+}
+
+/**
+ * Waits for a started job. A failed job that the provider allows to retry is started once more
+ * when the user asked for it; any other failure throws its JobFailedError.
+ */
+export async function finishJob<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	started: { id: string; request?: Request },
+	options: RunOptions & { timeoutMs?: number; onTimeout: 'fail' | 'return' },
+): Promise<{ finished: FinishedJob<Request> } | { running: WaitResult & { finished: false } }> {
+	const wait = async (id: string, timeoutMs: number) =>
+		waitForJob(ctx, {
+			jobLabel: jobLabel(job, id),
+			resumeHint: job.resumeHint(id),
+			poll: () => job.status(id, started.request),
+			schedule: { ...job.schedule, timeoutMs },
+			onTimeout: options.onTimeout,
+		});
+	const deadline = Date.now() + (options.timeoutMs ?? job.schedule.timeoutMs);
+	let id = started.id;
+	let result: WaitResult;
+	try {
+		result = await wait(id, deadline - Date.now());
+	} catch (error) {
+		const retry = error instanceof JobFailedError && options.retryFailedOnce && started.request !== undefined && job.retryable?.(error.state);
+		if (!retry || started.request === undefined) throw asNodeError(ctx.getNode(), error);
+		ctx.logger.info(`${jobLabel(job, id)} failed; starting it again once`);
+		const again = await startOrJoin(ctx, job, started.request, { whenBusy: options.whenBusy === 'skip' ? 'fail' : options.whenBusy });
+		if (!('id' in again)) throw asNodeError(ctx.getNode(), error);
+		id = again.id;
+		result = await wait(id, Math.max(1, deadline - Date.now()));
+	}
+	if (!result.finished) return { running: result };
+	return { finished: { id, request: started.request, done: result.state } };
+}
+
+export interface OutputSpec {
+	mode: 'rows' | 'file';
+	/** The binary field of Output "File". */
+	binaryPropertyName: string;
+	/** Rows still wanted; 0 or undefined: all. */
+	rowLimit?: number;
+	download: Omit<DownloadOptions, 'errorContext'>;
+	pairedItem: IPairedItemData;
+}
+
+/** The rows or files of a finished job, as the node's Output asks, with its links kept fresh. */
+export async function emitJob<Request>(
+	ctx: IExecuteFunctions,
+	job: ExportJob<Request>,
+	finished: FinishedJob<Request>,
+	output: OutputSpec,
+): Promise<INodeExecutionData[]> {
+	if (output.mode === 'rows') return readJobRows(ctx, job, finished, output);
+	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
+	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) =>
+		filesToBinary(ctx, [file], {
+			download,
+			pairedItem: output.pairedItem,
+			binaryPropertyName: output.binaryPropertyName,
+			json: job.fileFields?.(finished),
+			mimeTypeOf: job.mimeTypeOf,
+		}),
+	);
+}
+
+/** Every row of a finished job's files, read one file after another with fresh links. */
+export async function readJobRows<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	finished: FinishedJob<Request>,
+	output: Pick<OutputSpec, 'rowLimit' | 'download' | 'pairedItem'>,
+): Promise<INodeExecutionData[]> {
+	let rowsLeft = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
+	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
+	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) => {
+		if (rowsLeft <= 0) return [];
+		const rows = await filesToRows(ctx, [file], {
+			download,
+			parse: job.parse ?? {},
+			limit: rowsLeft === Infinity ? 0 : rowsLeft,
+			pairedItem: output.pairedItem,
+		});
+		rowsLeft -= rows.length;
+		return rows;
+	});
+}
+
+function freshLinks<Request>(job: ExportJob<Request>, finished: FinishedJob<Request>) {
+	return {
+		validityMs: job.linkValidityMs,
+		refresh: async (): Promise<ExportFile[] | undefined> => {
+			if (job.freshFiles) return job.freshFiles(finished.id, finished.request);
+			const state = await job.status(finished.id, finished.request);
+			// A job that is no longer done (expired, gone) has no new links: the refusal stands.
+			return state.phase === 'done' ? state.files : undefined;
+		},
+	};
+}
+
+/**
+ * "Export": starts the job (or joins an identical running one), waits, emits its rows or
+ * files, and runs a chain job after job until the provider says it has ended.
+ */
+export async function runExport<Request>(
+	ctx: IExecuteFunctions,
+	job: ExportJob<Request>,
+	request: Request,
+	options: RunOptions,
+	output: OutputSpec,
+): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	const limit = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
+	for (let current: Request | undefined = request, index = 1; current !== undefined; index++) {
+		if (index > 1) ctx.logger.info(`${job.provider}: ${job.noun} ${index} of the chain`);
+		const started: Started = await startOrJoin(ctx, job, current, options);
+		if (!('id' in started)) break;
+		const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
+		if (!('finished' in result)) break; // onTimeout 'fail' throws instead
+		const remaining = limit === Infinity ? 0 : limit - items.length;
+		for (const item of await emitJob(ctx, job, result.finished, { ...output, rowLimit: remaining })) items.push(item);
+		if (items.length >= limit) break;
+		current = job.next?.(current, result.finished.done);
+	}
+	return items;
+}
+
+/** "Download": waits for a job started earlier (by id) and emits its rows or files. */
+export async function collectJob<Request>(
+	ctx: IExecuteFunctions,
+	job: ExportJob<Request>,
+	id: string,
+	output: OutputSpec,
+): Promise<INodeExecutionData[]> {
+	const result = await finishJob(ctx, job, { id }, { whenBusy: 'fail', retryFailedOnce: false, onTimeout: 'fail' });
+	if (!('finished' in result)) return [];
+	return emitJob(ctx, job, result.finished, output);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs this node started, kept in workflow static data: some providers (Mews) list jobs only by
+// id, so this is how the node recognises its own running job when the provider says "busy".
+
+interface StartedJob extends IDataObject {
+	id: string;
+	key: string;
+	request: string;
+	startedAt: string;
+}
+
+const KEPT_PER_NODE = 20;
+
+function startedList(ctx: EngineContext): StartedJob[] {
+	const data = ctx.getWorkflowStaticData('node');
+	if (!Array.isArray(data.startedJobs)) data.startedJobs = [];
+	return data.startedJobs as StartedJob[];
+}
+
+function requestKeyOf<Request>(job: ExportJob<Request>, request: Request): string {
+	return job.requestKey ? job.requestKey(request) : JSON.stringify(request);
+}
+
+function rememberStarted<Request>(ctx: EngineContext, job: ExportJob<Request>, request: Request, id: string): void {
+	// n8n keeps static data of active workflows only; a manual run works on a copy.
+	if (!job.busy || ctx.getMode() === 'manual') return;
+	const list = startedList(ctx);
+	list.push({ id, key: job.busy.keyOf(request), request: requestKeyOf(job, request), startedAt: new Date().toISOString() });
+	list.splice(0, Math.max(0, list.length - KEPT_PER_NODE));
+}
+
+/** Jobs with the key this node started that the provider still has pending or running. */
+async function runningStartedHere<Request>(ctx: EngineContext, job: ExportJob<Request>, key: string): Promise<StartedJob[]> {
+	const running: StartedJob[] = [];
+	for (const started of startedList(ctx).filter((entry) => entry.key === key)) {
+		const state = await job.status(started.id);
+		if (state.phase === 'pending' || state.phase === 'running') running.push(started);
+	}
+	return running;
+}
+
+function article(noun: string): string {
+	return /^[aeiou]/i.test(noun) ? 'an' : 'a';
+}
+

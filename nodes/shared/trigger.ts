@@ -1,0 +1,214 @@
+import { createHash } from 'crypto';
+
+import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
+
+import type { DownloadOptions } from './download';
+import { asNodeError } from './errors';
+import { finishJob, readJobRows, startOrJoin, type ExportJob, type FinishedJob } from './exportJob';
+import { JobFailedError } from './job';
+import type { DoneJobState, FailedJobState, Row } from './types';
+
+// One polling trigger for every provider: each poll exports what changed after the trigger's
+// position, emits the rows, and only then moves the position. The position is the provider's
+// (a time watermark or a cursor); the runner only keeps it.
+
+/** A job a poll started; kept in static data until its rows were emitted. */
+export interface TriggerJob<Request> {
+	id: string;
+	request: Request;
+	startedAt: string;
+}
+
+/** Drops rows a later job returns again (exports overlap on purpose, or share a boundary). */
+export interface Dedupe<Request> {
+	/** The same record in the same version gives the same key. */
+	keyOf(row: Row): string;
+	/** Which rows a later job can return again: only those are remembered (default: all). */
+	mayReturn?(row: Row, job: TriggerJob<Request>): boolean;
+	/** Names the rows remembered of a job, for `stillReturnable`. */
+	tagOf(job: TriggerJob<Request>): string;
+	/** Whether rows remembered under `tag` can still come back once the position is `position`. */
+	stillReturnable(tag: string, position: string): boolean;
+}
+
+export interface IncrementalTrigger<Request> {
+	/** The trigger's name in log lines: "4me Trigger". */
+	name: string;
+	job: ExportJob<Request>;
+	/** Where the position is kept in static data: a time ('watermark') or a provider cursor ('cursor'). */
+	positionName: 'watermark' | 'cursor';
+	/**
+	 * The position "On First Activation" chose: `startsNow` when watching starts now (the first
+	 * poll emits nothing); no position for a full export first.
+	 */
+	firstPosition(): Promise<{ position?: string; startsNow?: boolean }>;
+	/** The job that exports what changed after the position; undefined when there is nothing to ask yet. */
+	requestAfter(position: string | undefined): Promise<Request | undefined>;
+	/** Where the trigger goes on after the rows of a job were emitted (`done` absent: nothing to export). */
+	positionAfter(job: TriggerJob<Request>, current: string | undefined, done?: DoneJobState): string;
+	dedupe?: Dedupe<Request>;
+	/** A failed job the trigger gets past without failing the poll: the position to go on from, and why (for the log). */
+	recover?(job: TriggerJob<Request>, failure: FailedJobState): { position: string; note: string } | undefined;
+	/** "Fetch Test Event": a job of a few recent changes. */
+	sampleRequest(): Promise<Request>;
+	sampleSize: number;
+	/** How long one poll waits for jobs (within n8n's budget for a poll). */
+	maxWaitMs: number;
+	download: Omit<DownloadOptions, 'errorContext'>;
+	retryFailedOnce: boolean;
+}
+
+interface TriggerState extends IDataObject {
+	watermark?: string;
+	cursor?: string;
+	/** A started job whose rows were not emitted yet: the next poll resumes it, never starts another. */
+	pendingJob?: IDataObject & { id: string; startedAt: string; request?: IDataObject };
+	/** Keys of emitted rows a later job can still return, per job. */
+	recent?: Array<{ tag: string; keys: string[] }>;
+}
+
+// Keys kept per job; beyond this a huge first export is not deduplicated row by row.
+const MAX_KEYS_PER_JOB = 50_000;
+
+/** A poll of an incremental trigger ("Fetch Test Event" in manual mode). */
+export async function pollIncremental<Request>(
+	ctx: IPollFunctions,
+	trigger: IncrementalTrigger<Request>,
+): Promise<INodeExecutionData[][] | null> {
+	if (ctx.getMode() === 'manual') return sample(ctx, trigger);
+	const state = ctx.getWorkflowStaticData('node') as TriggerState;
+	const key = trigger.positionName;
+	const { job } = trigger;
+	if (state[key] === undefined && !state.pendingJob) {
+		const first = await trigger.firstPosition();
+		if (first.position !== undefined) state[key] = first.position;
+		if (first.startsNow) {
+			ctx.logger.info(`${trigger.name}: watching for changes from now on`);
+			return null;
+		}
+	}
+
+	const deadline = Date.now() + trigger.maxWaitMs;
+	const emitted: Row[] = [];
+	let request: Request | undefined = state.pendingJob ? undefined : await trigger.requestAfter(state[key]);
+	for (;;) {
+		let pending = pendingJobOf<Request>(state);
+		if (!pending) {
+			if (request === undefined) break;
+			const startedAt = new Date().toISOString();
+			const started = await startOrJoin(ctx, job, request, { whenBusy: 'skip' });
+			if ('nothing' in started) {
+				state[key] = trigger.positionAfter({ id: '', request, startedAt }, state[key]);
+				break;
+			}
+			if ('busy' in started) {
+				ctx.logger.warn(`${trigger.name}: ${job.provider} is busy with another ${job.noun}${started.busy ? ` (${started.busy})` : ''}; trying again on the next poll`);
+				break;
+			}
+			pending = { id: started.id, request, startedAt };
+			// Remembered before waiting: if this poll ends early, the next one resumes this job.
+			state.pendingJob = { id: pending.id, startedAt, request: request as IDataObject };
+		}
+
+		let finished: FinishedJob<Request>;
+		let rows: Row[];
+		try {
+			const result = await finishJob(ctx, job, pending, {
+				whenBusy: 'fail',
+				retryFailedOnce: trigger.retryFailedOnce,
+				timeoutMs: Math.max(1, deadline - Date.now()),
+				onTimeout: 'return',
+			});
+			if (!('finished' in result)) break; // still running: the next poll picks it up
+			finished = result.finished;
+			rows = (await readJobRows(ctx, job, finished, { download: trigger.download, pairedItem: { item: 0 } })).map((item) => item.json as Row);
+		} catch (error) {
+			delete state.pendingJob;
+			if (error instanceof JobFailedError) {
+				// A job that is gone cannot be read: the next poll starts a new one from the same position.
+				const recovered =
+					error.state.phase === 'expired'
+						? { position: state[key], note: 'The next poll starts a new one from the same moment.' }
+						: trigger.recover?.(pending, error.state);
+				if (recovered) {
+					if (recovered.position !== undefined) state[key] = recovered.position;
+					ctx.logger.warn(`${trigger.name}: ${error.message}. ${recovered.note}`);
+					break;
+				}
+			}
+			if (!emitted.length) throw asNodeError(ctx.getNode(), error);
+			// Keep what this poll has: the failed job's changes are exported again by the next poll.
+			ctx.logger.warn(`${trigger.name}: ${(error as Error).message}; the next poll exports from ${state[key]} again`);
+			break;
+		}
+
+		const { fresh, keys } = dropEmitted(rows, state, trigger.dedupe);
+		for (const row of fresh) emitted.push(row);
+		const position = trigger.positionAfter(pending, state[key], finished.done);
+		state[key] = position;
+		remember(state, trigger.dedupe, pending, fresh, keys, position);
+		delete state.pendingJob;
+		if (fresh.length !== rows.length) ctx.logger.info(`${trigger.name}: ${rows.length - fresh.length} rows were emitted before`);
+
+		// A backlog (a cursor chain, date ranges) goes on within this poll while it has time.
+		request = job.next?.(pending.request, finished.done);
+		if (request === undefined || Date.now() >= deadline) break;
+	}
+	ctx.logger.info(`${trigger.name}: ${emitted.length} changed records`);
+	return emitted.length ? [emitted.map((json) => ({ json: json as IDataObject }))] : null;
+}
+
+function pendingJobOf<Request>(state: TriggerState): TriggerJob<Request> | undefined {
+	const pending = state.pendingJob;
+	if (!pending) return undefined;
+	return { id: pending.id, startedAt: pending.startedAt, request: pending.request as Request };
+}
+
+/** Rows not emitted before, with their dedupe keys (computed once). */
+function dropEmitted<Request>(rows: Row[], state: TriggerState, dedupe: Dedupe<Request> | undefined): { fresh: Row[]; keys: string[] } {
+	if (!dedupe) return { fresh: rows, keys: [] };
+	const seen = new Set((state.recent ?? []).flatMap((job) => job.keys));
+	const fresh: Row[] = [];
+	const keys: string[] = [];
+	for (const row of rows) {
+		const rowKey = dedupe.keyOf(row);
+		if (seen.has(rowKey)) continue;
+		fresh.push(row);
+		keys.push(rowKey);
+	}
+	return { fresh, keys };
+}
+
+/** Keeps the keys of emitted rows a later job can return, and forgets what can no longer come back. */
+function remember<Request>(
+	state: TriggerState,
+	dedupe: Dedupe<Request> | undefined,
+	job: TriggerJob<Request>,
+	emitted: Row[],
+	keys: string[],
+	position: string,
+): void {
+	if (!dedupe) return;
+	const kept = (state.recent ?? []).filter((entry) => dedupe.stillReturnable(entry.tag, position));
+	const returnable = dedupe.mayReturn ? keys.filter((_, index) => dedupe.mayReturn!(emitted[index], job)) : keys;
+	const tag = dedupe.tagOf(job);
+	if (dedupe.stillReturnable(tag, position)) kept.push({ tag, keys: returnable.length <= MAX_KEYS_PER_JOB ? returnable : [] });
+	state.recent = kept;
+}
+
+/** "Fetch Test Event": a few recent changes; the trigger's state is left alone. */
+async function sample<Request>(ctx: IPollFunctions, trigger: IncrementalTrigger<Request>): Promise<INodeExecutionData[][] | null> {
+	const { job } = trigger;
+	const request = await trigger.sampleRequest();
+	const started = await startOrJoin(ctx, job, request, { whenBusy: 'fail' });
+	if (!('id' in started)) return null;
+	const result = await finishJob(ctx, job, { id: started.id, request }, { whenBusy: 'fail', retryFailedOnce: false, onTimeout: 'fail' });
+	if (!('finished' in result)) return null;
+	const items = await readJobRows(ctx, job, result.finished, { download: trigger.download, rowLimit: trigger.sampleSize, pairedItem: { item: 0 } });
+	return items.length ? [items.map(({ json }) => ({ json }))] : null;
+}
+
+/** A short fingerprint of a row's content: the same record with the same values gives the same key. */
+export function contentKey(row: Row): string {
+	return createHash('sha1').update(JSON.stringify(row)).digest('base64').slice(0, 16);
+}
