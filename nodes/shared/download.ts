@@ -6,7 +6,7 @@ import { describeError, isNodeError } from './errors';
 import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled } from './cancel';
 import { pathOf } from './http';
 import { backoffMs, header, retryAfterMs } from './retry';
-import type { EngineContext } from './types';
+import type { EngineContext, FileAuth } from './types';
 
 export interface DownloadOptions {
 	/** Fail when the file is larger than this. */
@@ -16,6 +16,8 @@ export interface DownloadOptions {
 	/** Added to every error, e.g. the job id so the user can resume. */
 	errorContext?: string;
 	retries?: number;
+	/** Send this credential with the request, but only to this origin (see ExportFile.auth). */
+	auth?: FileAuth;
 }
 
 export interface Download {
@@ -202,7 +204,7 @@ async function openWithRetries(
 		throwIfCancelled(ctx, options.errorContext);
 		let response: OpenedResponse;
 		try {
-			response = await open(ctx, url, fromByte);
+			response = await open(ctx, url, fromByte, options.auth);
 		} catch (error) {
 			if (attempt >= retries) throw transferError(ctx, url, error, options);
 			await sleepUnlessCancelled(ctx, backoffMs(attempt, 500, 8000), options.errorContext);
@@ -227,20 +229,47 @@ async function openWithRetries(
 	}
 }
 
+const MAX_REDIRECTS = 5;
+
 /**
- * Export files sit behind signed URLs on storage hosts: they are fetched with no credentials
- * at all, so a token can never reach a host other than the provider's API host.
+ * Export files mostly sit behind signed URLs on storage hosts: they are fetched with no
+ * credentials at all. A file on the provider's API (Rebilly's /files/{id}/download) is fetched
+ * through n8n's credential helper, with the credential on that exact origin only: redirects are
+ * followed here, and a hop to any other origin (storage) goes without it.
  */
-async function open(ctx: EngineContext, url: string, fromByte: number): Promise<OpenedResponse> {
+async function open(ctx: EngineContext, url: string, fromByte: number, auth?: FileAuth, hops = 0): Promise<OpenedResponse> {
 	const headers: Record<string, string> = { 'accept-encoding': 'identity' };
 	if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
-	const response = await request(url, {
+	if (!auth || originOf(url) !== auth.origin) {
+		const response = await request(url, { method: 'GET', headers, dispatcher, signal: cancelSignalOf(ctx) });
+		return { statusCode: response.statusCode, headers: response.headers, body: response.body as unknown as ResponseBody };
+	}
+	const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, auth.credentialType, {
 		method: 'GET',
+		url,
 		headers,
-		dispatcher,
-		signal: cancelSignalOf(ctx),
-	});
-	return { statusCode: response.statusCode, headers: response.headers, body: response.body as unknown as ResponseBody };
+		encoding: 'stream',
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		disableFollowRedirect: true,
+		json: false,
+		abortSignal: cancelSignalOf(ctx),
+	})) as OpenedResponse;
+	const location = header(response.headers, 'location');
+	if (response.statusCode >= 300 && response.statusCode < 400 && location) {
+		response.body.destroy();
+		if (hops >= MAX_REDIRECTS) throw new Error(`the file's address redirected more than ${MAX_REDIRECTS} times`);
+		return open(ctx, new URL(location, url).href, fromByte, auth, hops + 1);
+	}
+	return response;
+}
+
+function originOf(url: string): string {
+	try {
+		return new URL(url).origin;
+	} catch {
+		return '';
+	}
 }
 
 async function readSmallBody(body: ResponseBody): Promise<string> {

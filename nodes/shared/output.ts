@@ -31,7 +31,7 @@ export async function filesToRows(
 	const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
 	for (const file of files) {
 		if (items.length >= limit) break;
-		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size });
+		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const parse: ParseOptions = {
 			...options.parse,
 			declared: file.format ?? options.parse.declared,
@@ -102,7 +102,7 @@ export async function filesToBinary(
 
 async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: FileOutputOptions): Promise<IBinaryData> {
 	for (let attempt = 1; ; attempt++) {
-		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size });
+		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const fileName = file.name ?? download.fileName ?? 'export';
 		const mimeType = options.mimeTypeOf?.(file, download.contentType) ?? download.contentType;
 		try {

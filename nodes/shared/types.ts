@@ -12,6 +12,14 @@ export interface ExportFile {
 	size?: number;
 	format?: FileFormat;
 	recordType?: string;
+	/** The file is on the provider's API and needs the credential (default: a signed link, none). */
+	auth?: FileAuth;
+}
+
+/** A credential for a download, sent only to `origin` (scheme, host and port), never on a redirect elsewhere. */
+export interface FileAuth {
+	credentialType: string;
+	origin: string;
 }
 
 /** A provider's job status, mapped onto the engine's phases. */
