@@ -1,7 +1,8 @@
 import type { ByteChunks, FileFormat, Row } from '../types';
 import { parseCsv, type CsvOptions } from './csv';
 import { detectFormat } from './detect';
-import { parseJsonDocument, parseJsonLines } from './jsonl';
+import { parseJsonDocument } from './json';
+import { parseJsonLines } from './jsonl';
 import { zipEntries } from './zip';
 
 export { detectFormat } from './detect';

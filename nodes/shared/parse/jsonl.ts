@@ -1,10 +1,14 @@
 import type { ByteChunks, Row } from '../types';
 
-/** Streams JSON Lines into objects, one batch per chunk of complete lines. */
-export async function* parseJsonLines(chunks: ByteChunks, tags?: Row): AsyncGenerator<Row[]> {
+/**
+ * Streams JSON Lines into objects, one batch per chunk of complete lines. Only the new text of
+ * each chunk is searched for line breaks, and a long line is kept as pieces until it ends, so
+ * a line of any length costs its own length once.
+ */
+export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefore = 0): AsyncGenerator<Row[]> {
 	const decoder = new TextDecoder('utf-8');
-	let pending = '';
-	let lineNumber = 0;
+	let pieces: string[] = [];
+	let lineNumber = linesBefore;
 	const toRows = (text: string): Row[] => {
 		const rows: Row[] = [];
 		for (const line of text.split('\n')) {
@@ -20,37 +24,20 @@ export async function* parseJsonLines(chunks: ByteChunks, tags?: Row): AsyncGene
 		return rows;
 	};
 	for await (const chunk of chunks) {
-		pending += decoder.decode(chunk, { stream: true });
-		const end = pending.lastIndexOf('\n');
-		if (end < 0) continue;
-		const rows = toRows(pending.slice(0, end));
-		pending = pending.slice(end + 1);
+		const text = decoder.decode(chunk, { stream: true });
+		const end = text.lastIndexOf('\n');
+		if (end < 0) {
+			pieces.push(text);
+			continue;
+		}
+		pieces.push(text.slice(0, end));
+		const rows = toRows(pieces.join(''));
+		pieces = [text.slice(end + 1)];
 		if (rows.length) yield rows;
 	}
-	const rows = toRows(pending + decoder.decode());
+	pieces.push(decoder.decode());
+	const rows = toRows(pieces.join(''));
 	if (rows.length) yield rows;
-}
-
-/** A JSON document: an array of records, or an object holding one array of records. */
-export async function* parseJsonDocument(chunks: ByteChunks, tags?: Row): AsyncGenerator<Row[]> {
-	const parts: Uint8Array[] = [];
-	for await (const chunk of chunks) parts.push(chunk);
-	const text = new TextDecoder('utf-8').decode(Buffer.concat(parts));
-	if (!text.trim()) return;
-	const value = parseJson(text);
-	if (value === INVALID) {
-		// JSON Lines whose first line was too long to recognise from the file's first bytes.
-		if (text.trimStart().startsWith('{') && text.trim().includes('\n')) {
-			yield* parseJsonLines([Buffer.from(text)], tags);
-			return;
-		}
-		throw new Error('The JSON file is not valid JSON');
-	}
-	const records = Array.isArray(value) ? value : (singleArrayIn(value) ?? [value]);
-	const batchSize = 10_000;
-	for (let start = 0; start < records.length; start += batchSize) {
-		yield records.slice(start, start + batchSize).map((record) => toRow(record, tags));
-	}
 }
 
 const INVALID = Symbol('invalid JSON');
@@ -63,13 +50,8 @@ function parseJson(text: string): unknown {
 	}
 }
 
-function singleArrayIn(value: unknown): unknown[] | undefined {
-	if (!value || typeof value !== 'object') return undefined;
-	const arrays = Object.values(value).filter(Array.isArray);
-	return arrays.length === 1 ? arrays[0] : undefined;
-}
-
-function toRow(value: unknown, tags?: Row): Row {
+/** A record as a row: objects as they are, anything else as `{ value }`; tags first. */
+export function toRow(value: unknown, tags?: Row): Row {
 	const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Row) : { value };
 	return tags ? { ...tags, ...record } : record;
 }

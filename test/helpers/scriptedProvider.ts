@@ -1,0 +1,207 @@
+/**
+ * A scripted export provider for the runner's own tests: jobs whose life cycle a test sets
+ * (busy starts, polls until done, failures, expired links), files served over real HTTP on
+ * 127.0.0.1 as JSON Lines, and node types that run the shared runners the way provider nodes do,
+ * through n8n's engine (executeNode / pollTrigger).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IPollFunctions,
+} from 'n8n-workflow';
+
+import type { ExportJob, StartAnswer } from '../../nodes/shared/exportJob';
+import { pollIncremental, type IncrementalTrigger } from '../../nodes/shared/trigger';
+import type { JobState, Row } from '../../nodes/shared/types';
+import { sendText, startServer, type RunningServer } from '../emulators/http';
+
+/** What a test job asks for: a page of a chain, or the records changed in a range. */
+export interface TestRequest extends IDataObject {
+	page?: number;
+	pages?: number;
+	since?: string;
+	until?: string;
+	key?: string;
+}
+
+export interface ScriptedJob {
+	id: string;
+	request: TestRequest;
+	statusChecks: number;
+	/** Status checks until done; Infinity: never. */
+	pollsUntilDone: number;
+	/** Ends failed (with this code) instead of done. */
+	failWith?: string;
+	expired?: boolean;
+	rows: Row[];
+	/** Links signed with an older version are refused, as expired signed URLs are. */
+	linkVersion: number;
+}
+
+export interface Script {
+	/** The next starts answer "busy" this many times. */
+	busyStarts: number;
+	/** The next start answers "nothing to export". */
+	nothingNext: boolean;
+	/** Jobs started from now on take this many status checks. */
+	pollsUntilDone: number;
+	/** The next job started fails with this code. */
+	failNext?: string;
+	/** The first download of each job's file is refused once (an expired link). */
+	refuseFirstDownload: boolean;
+	/** Each status check takes this long. */
+	statusDelayMs: number;
+}
+
+export class ScriptedProvider {
+	readonly jobs: ScriptedJob[] = [];
+	readonly starts: TestRequest[] = [];
+	readonly downloads: string[] = [];
+	script: Script = ScriptedProvider.defaultScript();
+	/** The rows a job of the request exports. */
+	rowsFor: (request: TestRequest) => Row[] = ScriptedProvider.onePerPage;
+	private host?: RunningServer;
+	private refused = new Set<string>();
+
+	static onePerPage(request: TestRequest): Row[] {
+		return [{ page: request.page ?? 1 }];
+	}
+
+	static defaultScript(): Script {
+		return { busyStarts: 0, nothingNext: false, pollsUntilDone: 1, refuseFirstDownload: false, statusDelayMs: 0 };
+	}
+
+	async open(): Promise<void> {
+		this.host = await startServer((req, res) => this.serveFile(req, res));
+	}
+
+	async close(): Promise<void> {
+		await this.host?.close();
+	}
+
+	reset(): void {
+		this.jobs.length = 0;
+		this.starts.length = 0;
+		this.downloads.length = 0;
+		this.refused.clear();
+		this.script = ScriptedProvider.defaultScript();
+		this.rowsFor = ScriptedProvider.onePerPage;
+	}
+
+	/** The provider's job description, as a provider's helpers/exportJob.ts writes it. */
+	job(overrides: Partial<ExportJob<TestRequest>> = {}): ExportJob<TestRequest> {
+		return {
+			provider: 'Scripted',
+			noun: 'export',
+			resumeHint: (id) => `Resume the scripted export ${id} later.`,
+			schedule: { firstIntervalMs: 5, maxIntervalMs: 20, timeoutMs: 5_000 },
+			start: async (request) => this.start(request),
+			status: async (id) => {
+				if (this.script.statusDelayMs) await new Promise((resolve) => setTimeout(resolve, this.script.statusDelayMs));
+				return this.status(id);
+			},
+			next: (request) => (request.page && request.pages && request.page < request.pages ? { ...request, page: request.page + 1 } : undefined),
+			busy: {
+				keyOf: (request) => request.key ?? 'all',
+				running: () => 'an export',
+				another: () => 'another export',
+				rule: 'Scripted runs one export at a time',
+				unseen: 'it lists exports only by id',
+			},
+			retryable: (failure) => failure.code === 'transient',
+			...overrides,
+		};
+	}
+
+	private start(request: TestRequest): StartAnswer {
+		this.starts.push(request);
+		if (this.script.busyStarts > 0) {
+			this.script.busyStarts--;
+			return { busy: 'another export is running' };
+		}
+		if (this.script.nothingNext) {
+			this.script.nothingNext = false;
+			return { nothing: 'nothing changed' };
+		}
+		const job: ScriptedJob = {
+			id: `job-${this.jobs.length + 1}`,
+			request,
+			statusChecks: 0,
+			pollsUntilDone: this.script.pollsUntilDone,
+			failWith: this.script.failNext,
+			rows: this.rowsFor(request),
+			linkVersion: 1,
+		};
+		this.script.failNext = undefined;
+		this.jobs.push(job);
+		return { started: job.id };
+	}
+
+	private status(id: string): JobState {
+		const job = this.jobs.find((candidate) => candidate.id === id);
+		if (!job) return { phase: 'failed', reason: `Scripted does not know ${id}` };
+		if (job.expired) return { phase: 'expired', reason: `The scripted export ${id} has expired` };
+		job.statusChecks++;
+		if (job.statusChecks < job.pollsUntilDone) return { phase: 'running', progress: `check ${job.statusChecks}` };
+		if (job.failWith) return { phase: 'failed', code: job.failWith, reason: `The scripted export ${id} failed (${job.failWith})` };
+		// Each answer signs the link anew, as signed-URL storage does.
+		if (job.statusChecks > job.pollsUntilDone) job.linkVersion++;
+		return {
+			phase: 'done',
+			files: [{ url: `${this.host!.origin}/files/${id}?v=${job.linkVersion}`, name: `${id}.jsonl`, format: 'jsonl' }],
+		};
+	}
+
+	private serveFile(req: IncomingMessage, res: ServerResponse) {
+		const url = new URL(req.url ?? '/', 'http://host');
+		const id = url.pathname.split('/').pop() ?? '';
+		this.downloads.push(id);
+		const job = this.jobs.find((candidate) => candidate.id === id);
+		if (!job) return sendText(res, 404, 'no such file', 'text/plain');
+		const stale = Number(url.searchParams.get('v')) < job.linkVersion;
+		const refuseOnce = this.script.refuseFirstDownload && !this.refused.has(id);
+		if (stale || refuseOnce) {
+			this.refused.add(id);
+			return sendText(res, 403, '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>', 'application/xml');
+		}
+		sendText(res, 200, job.rows.map((row) => JSON.stringify(row)).join('\n') + '\n', 'application/x-ndjson');
+	}
+}
+
+const testNodeDescription = (name: string, trigger: boolean): INodeTypeDescription => ({
+	displayName: name,
+	name,
+	group: [trigger ? 'trigger' : 'transform'],
+	version: 1,
+	description: 'Runs the shared runner against a scripted provider',
+	defaults: { name },
+	...(trigger ? { polling: true } : {}),
+	inputs: trigger ? [] : ['main'],
+	outputs: ['main'],
+	properties: [],
+});
+
+/** An action node whose execute() is `run` (e.g. runExport with the scripted job). */
+export function runnerTestNode(run: (ctx: IExecuteFunctions) => Promise<INodeExecutionData[]>): INodeType {
+	return {
+		description: testNodeDescription('runnerTest', false),
+		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+			return [await run(this)];
+		},
+	};
+}
+
+/** A polling trigger whose poll() runs the shared trigger runner with `define(ctx)`. */
+export function runnerTestTrigger(define: (ctx: IPollFunctions) => IncrementalTrigger<TestRequest>): INodeType {
+	return {
+		description: testNodeDescription('runnerTestTrigger', true),
+		async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+			return pollIncremental(this, define(this));
+		},
+	};
+}
