@@ -1,3 +1,4 @@
+import { BrokenFileError } from './errors';
 import Papa from 'papaparse';
 
 import type { ByteChunks, Row } from '../types';
@@ -39,7 +40,7 @@ export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): A
 	}
 	pending += decoder.decode();
 	if (inQuotes) {
-		throw new Error(`The CSV file ends inside a quoted value (a quote is never closed after data row ${records.count})`);
+		throw new BrokenFileError(`The CSV file ends inside a quoted value (a quote is never closed after data row ${records.count})`);
 	}
 	const rows = records.parse(pending);
 	if (rows.length) yield rows;

@@ -1,5 +1,6 @@
+import { BrokenFileError } from './errors';
 import type { ByteChunks, Row } from '../types';
-import { parseJsonLines, toRow } from './jsonl';
+import { INVALID, parseJson, parseJsonLines, toRow } from './jsonl';
 
 /**
  * A JSON document streamed record by record: the elements of a top-level array, or of the
@@ -35,11 +36,9 @@ async function* rest(text: string, source: AsyncIterator<Uint8Array>): AsyncGene
 }
 
 function parseRecord(text: string, index: number): unknown {
-	try {
-		return JSON.parse(text);
-	} catch (error) {
-		throw new Error(`Record ${index} of the JSON file is not valid JSON (${(error as Error).message}): ${text.slice(0, 80)}`);
-	}
+	const value = parseJson(text);
+	if (value === INVALID) throw new BrokenFileError(`Record ${index} of the JSON file is not valid JSON: ${text.slice(0, 80)}`);
+	return value;
 }
 
 const QUOTE = 34;
@@ -109,7 +108,7 @@ class RecordScanner {
 						this.mode = 'object';
 						this.depth = 1;
 					} else {
-						throw new Error('The JSON file does not start with an array or an object');
+						throw new BrokenFileError('The JSON file does not start with an array or an object');
 					}
 					break;
 				case 'beforeRecord':
@@ -160,12 +159,12 @@ class RecordScanner {
 						else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) this.depth--;
 						break;
 					}
-					throw new Error('The JSON file has more text after the end of its data');
+					throw new BrokenFileError('The JSON file has more text after the end of its data');
 			}
 		}
 		this.compact(i, last);
 		if (last && this.mode !== 'after' && this.mode !== 'start') {
-			throw new Error(`The JSON file ends before its data does (after ${this.recordCount} records)`);
+			throw new BrokenFileError(`The JSON file ends before its data does (after ${this.recordCount} records)`);
 		}
 		return records;
 	}

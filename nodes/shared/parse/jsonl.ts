@@ -1,3 +1,4 @@
+import { BrokenFileError } from './errors';
 import type { ByteChunks, Row } from '../types';
 
 /**
@@ -17,7 +18,7 @@ export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefor
 			if (!trimmed) continue;
 			const value = parseJson(trimmed);
 			if (value === INVALID) {
-				throw new Error(`Line ${lineNumber} of the JSON Lines file is not valid JSON: ${trimmed.slice(0, 80)}`);
+				throw new BrokenFileError(`Line ${lineNumber} of the JSON Lines file is not valid JSON: ${trimmed.slice(0, 80)}`);
 			}
 			rows.push(toRow(value, tags));
 		}
@@ -40,9 +41,9 @@ export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefor
 	if (rows.length) yield rows;
 }
 
-const INVALID = Symbol('invalid JSON');
+export const INVALID = Symbol('invalid JSON');
 
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
 	try {
 		return JSON.parse(text);
 	} catch {

@@ -1,3 +1,4 @@
+import { BrokenFileError } from './errors';
 import JSZip from 'jszip';
 
 import type { ByteChunks } from '../types';
@@ -64,7 +65,7 @@ async function* inflateNatively(compressed: Uint8Array, expectedBytes: number | 
 		yield chunk;
 	}
 	if (expectedBytes !== undefined && inflatedBytes !== expectedBytes) {
-		throw new Error(`The zip entry ${name} inflated to ${inflatedBytes} bytes, but the zip says ${expectedBytes}`);
+		throw new BrokenFileError(`The zip entry ${name} inflated to ${inflatedBytes} bytes, but the zip says ${expectedBytes}`);
 	}
 }
 
