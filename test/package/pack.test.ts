@@ -40,6 +40,8 @@ describe('published package', () => {
 		assert.ok(pkg.keywords.includes('n8n-community-node-package'));
 		for (const file of files) assert.match(file, /^(dist\/|package\.json$|README\.md$|LICENSE)/, file);
 		for (const entry of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) assert.ok(files.includes(entry), `${entry} is packed`);
+		// Each node's codex file (categories, documentation links), next to it (test/package/codex.test.ts).
+		for (const entry of pkg.n8n.nodes) assert.ok(files.includes(`${entry}on`), `${entry}on is packed`);
 	});
 
 	it("loads every node and credential with n8n's package loader, bundled libraries included", async () => {
@@ -53,6 +55,9 @@ describe('published package', () => {
 		assert.ok(credentialNames.includes('fourMeApi'));
 		for (const { type } of Object.values(loader.credentialTypes)) {
 			assert.ok(type.test, `${type.name} has a credential test`);
+		}
+		for (const { type } of Object.values(loader.nodeTypes)) {
+			assert.ok(type.description.codex?.categories?.length, `${type.description.name} has its codex`);
 		}
 		// Every icon the loader resolved exists in the package.
 		for (const { type } of [...Object.values(loader.nodeTypes), ...Object.values(loader.credentialTypes)]) {
