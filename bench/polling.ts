@@ -1,69 +1,28 @@
 // Polling cost of the default schedule (first wait 2 s, x1.5 per check, at most 30 s).
 //
 // 1. Exact, on a virtual clock: the shared engine's waitForJob (nodes/shared/job.ts, the code the
-//    node bundles) with DEFAULT_POLL_SCHEDULE against jobs of 10 s ... 60 min; n8n's sleep runs on
-//    node:test's mock timers, so an hour of waiting takes milliseconds. Counts status requests and
-//    the lag between the job finishing and the status check that sees it.
+//    node bundles; BENCH_ENGINE: a variant's) with DEFAULT_POLL_SCHEDULE against jobs of 10 s ...
+//    60 min, through test/helpers/poll-cost.ts, the helper test/engine/poll-schedule.test.ts
+//    asserts the schedule with. Counts status requests and the lag between the job finishing and
+//    the status check that sees it.
 // 2. Real, time-scaled: the built 4me node through n8n's engine against the stand-in API, with a
 //    10-minute job and the default schedule all divided by SCALE (so it takes 10 s); the stand-in
 //    counts the status requests, and logs when it answered `done` and when the download started.
 //
 // Usage (a child process of bench/run.ts): node --import tsx bench/polling.ts '{"origin": "..."}'
-import { mock } from 'node:test';
 import { join } from 'node:path';
 
+import { pollingCost, type PollingCost } from '../test/helpers/poll-cost';
 import { BENCH_ACCOUNT, BENCH_TOKEN, emitResult } from './lib';
 
 const SCALE = 60;
 const JOB_SECONDS = [10, 60, 300, 600, 1800, 3600];
 
-interface VirtualRun {
-	jobSeconds: number;
-	statusRequests: number;
-	/** Seconds from the job finishing to the status check that saw it done. */
-	lagSeconds: number;
-	/** Waits between checks, seconds. */
-	waits: number[];
-}
-
-async function virtualRuns(): Promise<{ schedule: unknown; runs: VirtualRun[] }> {
-	mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+async function virtualRuns(): Promise<{ schedule: unknown; runs: PollingCost[] }> {
 	const engineDir = process.env.BENCH_ENGINE ?? join(__dirname, '..', 'nodes', 'shared');
 	const { waitForJob, DEFAULT_POLL_SCHEDULE } = (await import(join(engineDir, 'job.ts'))) as typeof import('../nodes/shared/job');
-	const ctx = {
-		getNode: () => ({ name: 'bench' }),
-		logger: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
-		getExecutionCancelSignal: () => undefined,
-	};
-	const runs: VirtualRun[] = [];
-	for (const jobSeconds of JOB_SECONDS) {
-		mock.timers.setTime(0);
-		const checks: number[] = [];
-		let finished = false;
-		const waiting = waitForJob(ctx as never, {
-			jobLabel: 'virtual job',
-			resumeHint: '',
-			onTimeout: 'fail',
-			schedule: { ...DEFAULT_POLL_SCHEDULE, timeoutMs: Math.max(DEFAULT_POLL_SCHEDULE.timeoutMs, (jobSeconds + 120) * 1000) },
-			poll: async () => {
-				checks.push(Date.now());
-				return Date.now() >= jobSeconds * 1000 ? { phase: 'done', files: [] } : { phase: 'running' };
-			},
-		}).finally(() => (finished = true));
-		while (!finished) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (!finished) mock.timers.tick(50);
-		}
-		await waiting;
-		const last = checks[checks.length - 1];
-		runs.push({
-			jobSeconds,
-			statusRequests: checks.length,
-			lagSeconds: (last - jobSeconds * 1000) / 1000,
-			waits: checks.slice(1).map((at, i) => (at - checks[i]) / 1000),
-		});
-	}
-	mock.timers.reset();
+	const runs: PollingCost[] = [];
+	for (const jobSeconds of JOB_SECONDS) runs.push(await pollingCost(waitForJob, DEFAULT_POLL_SCHEDULE, jobSeconds));
 	return { schedule: DEFAULT_POLL_SCHEDULE, runs };
 }
 

@@ -1,9 +1,15 @@
 // Writes a run's results into bench/RESULTS.md (between markers, so text outside them stays) and
 // draws the plot: an SVG rendered to PNG with rsvg-convert (Debian package librsvg2-bin).
+//
+// Committed: RESULTS.md and the full run's plot, bench/results.png (the README shows it). Written
+// to bench/out/ (git-ignored), rewritten by every run: the SVGs, the quick run's PNG, and the
+// results RESULTS.md was written from (report.json, report-quick.json), which a later partial
+// run (`--only`) merges its cases into.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
+import type { PollingCost } from '../test/helpers/poll-cost';
 import type { DataSet } from './data';
 
 export interface CaseOutcome {
@@ -27,13 +33,6 @@ export interface CaseOutcome {
 	runs: Array<Record<string, unknown>>;
 }
 
-interface VirtualPolling {
-	jobSeconds: number;
-	statusRequests: number;
-	lagSeconds: number;
-	waits: number[];
-}
-
 export interface RunReport {
 	startedAt: string;
 	finishedAt: string;
@@ -49,7 +48,7 @@ export interface RunReport {
 	dataSets: Array<DataSet & { fingerprint: string }>;
 	cases: CaseOutcome[];
 	polling?: {
-		virtual: { schedule: { firstIntervalMs: number; maxIntervalMs: number; timeoutMs: number }; runs: VirtualPolling[] };
+		virtual: { schedule: { firstIntervalMs: number; maxIntervalMs: number; timeoutMs: number }; runs: PollingCost[] };
 		scaled?: { scale: number; statusRequests: number; lagSeconds: number; doneToDownloadMs?: number; downloadToOutputMs?: number; rows: number };
 	};
 }
@@ -213,7 +212,7 @@ function pollingLines(report: RunReport): string[] {
 	const stream = report.cases.find((c) => c.id === 'csv-100k/engine-stream' && c.status === 'ok');
 	const ten = runs.find((run) => run.jobSeconds === 600);
 	const lines = [
-		`Default schedule: first wait ${schedule.firstIntervalMs / 1000} s, ×1.5 per check, at most ${schedule.maxIntervalMs / 1000} s between checks, timeout ${schedule.timeoutMs / 60_000} min. Counted with the engine's own waitForJob on a virtual clock:`,
+		`Default schedule: first wait ${schedule.firstIntervalMs / 1000} s, ×1.5 per check, at most ${schedule.maxIntervalMs / 1000} s between checks, timeout ${schedule.timeoutMs / 60_000} min. Counted with the engine's own waitForJob on a virtual clock (test/helpers/poll-cost.ts; test/engine/poll-schedule.test.ts asserts these bounds):`,
 		'',
 		'| job takes | status requests | one per second would be | job done → status check that sees it |',
 		'|---:|---:|---:|---:|',
@@ -245,7 +244,10 @@ function pollingLines(report: RunReport): string[] {
 	return lines;
 }
 
-function markdown(report: RunReport, pngName: string): string {
+/** The plot in RESULTS.md: an image, or a line saying where the run left it. */
+type Plot = { image: string } | { note: string };
+
+function markdown(report: RunReport, plot: Plot): string {
 	const lines: string[] = [];
 	const date = report.startedAt.slice(0, 10);
 	const minutes = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 60_000;
@@ -261,7 +263,7 @@ function markdown(report: RunReport, pngName: string): string {
 	if (report.variant.engine || report.variant.dist || report.variant.package) {
 		lines.push('', `**Variant**: engine ${report.variant.engine ?? 'nodes/shared'}, dist ${report.variant.dist ?? 'dist'}, package ${report.variant.package ?? '.'}.`);
 	}
-	lines.push('', `![rows per second and peak memory per case](${pngName})`, '', '#### Data sets', '', '| data set | rows | size | files | what | fingerprint (sizes, first and last MB) |', '|---|---:|---:|---:|---|---|');
+	lines.push('', 'image' in plot ? `![rows per second and peak memory per case](${plot.image})` : plot.note, '', '#### Data sets', '', '| data set | rows | size | files | what | fingerprint (sizes, first and last MB) |', '|---|---:|---:|---:|---|---|');
 	for (const set of report.dataSets) {
 		lines.push(`| ${set.id} | ${set.rows.toLocaleString('en-US')} | ${fixed(set.bytes / MB, 1)} MB | ${set.files.length} | ${set.description} | \`${set.fingerprint}\` |`);
 	}
@@ -407,32 +409,43 @@ function svg(report: RunReport): string {
 	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
 }
 
+/** Where a run's report JSON goes: what RESULTS.md was written from, and what `--only` merges into. */
+export function reportJsonPath(benchDir: string, mode: RunReport['mode']): string {
+	return join(benchDir, 'out', mode === 'quick' ? 'report-quick.json' : 'report.json');
+}
+
 /** Updates RESULTS.md and writes the plot; returns the files written. */
 export async function writeReport(report: RunReport, benchDir: string): Promise<string[]> {
 	const base = report.mode === 'quick' ? 'results-quick' : 'results';
-	const svgPath = join(benchDir, `${base}.svg`);
-	const pngPath = join(benchDir, `${base}.png`);
+	const outDir = join(benchDir, 'out');
+	mkdirSync(outDir, { recursive: true });
+	const svgPath = join(outDir, `${base}.svg`);
+	// Only the full run's PNG is committed (the README shows it); the quick run's stays in out/.
+	const pngPath = report.mode === 'full' ? join(benchDir, 'results.png') : join(outDir, 'results-quick.png');
 	writeFileSync(svgPath, svg(report));
 	const written = [svgPath];
-	let image = `${base}.svg`;
+	let plot: Plot;
 	try {
 		execFileSync('rsvg-convert', ['-f', 'png', '-o', pngPath, svgPath]);
 		written.push(pngPath);
-		image = `${base}.png`;
+		plot = report.mode === 'full' ? { image: relative(benchDir, pngPath) } : { note: `Plot: \`bench/${relative(benchDir, pngPath)}\` (written by the run, not committed).` };
 	} catch {
-		// No rsvg-convert (apt-get install librsvg2-bin): the markdown links the SVG instead.
+		// No rsvg-convert (apt-get install librsvg2-bin): RESULTS.md names the SVG instead.
+		plot = { note: `Plot: \`bench/${relative(benchDir, svgPath)}\` (not committed; rsvg-convert was not found, so no PNG was made${report.mode === 'full' ? ' and bench/results.png is from an earlier run' : ''}).` };
 	}
 	const resultsPath = join(benchDir, 'RESULTS.md');
 	const current = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
-	writeFileSync(resultsPath, replaceSection(current, report.mode, markdown(report, image)));
+	writeFileSync(resultsPath, replaceSection(current, report.mode, markdown(report, plot)));
 	written.push(resultsPath);
-	writeFileSync(join(benchDir, `${base}.json`), JSON.stringify(report, null, 1));
-	written.push(join(benchDir, `${base}.json`));
+	const jsonPath = reportJsonPath(benchDir, report.mode);
+	writeFileSync(jsonPath, JSON.stringify(report, null, 1));
+	written.push(jsonPath);
 	return written;
 }
 
 if (require.main === module) {
-	// Re-render from a raw results file: node --import tsx bench/report.ts bench/out/results.json
+	// Re-render from a results file: node --import tsx bench/report.ts bench/out/report.json
+	// (or a raw one, bench/out/results.json)
 	const report = JSON.parse(readFileSync(process.argv[2], 'utf8')) as RunReport;
 	void writeReport(report, __dirname).then((files) => console.log(files.join('\n')));
 }

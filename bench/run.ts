@@ -11,14 +11,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import type { CaseSpec, FileRef } from './case';
 import { ensureDataSets, fingerprint, type DataSet } from './data';
 import { RESULT_PREFIX, waitForQuiet } from './lib';
 import { BenchN8n, type N8nWorkflowKind, type WebhookQuery } from './n8n';
-import { writeReport, type CaseOutcome, type RunReport } from './report';
+import { reportJsonPath, writeReport, type CaseOutcome, type RunReport } from './report';
 
 const BENCH = __dirname;
 
@@ -402,9 +402,10 @@ async function main() {
 	mkdirSync(join(BENCH, 'out'), { recursive: true });
 	writeFileSync(args.out, JSON.stringify(report, null, 2));
 	log(`raw results: ${args.out}`);
+	let writeResults = args.report;
 	if (args.report && args.only) {
 		// A partial run updates its cases in the last full (or quick) results and keeps the others.
-		const previousPath = join(BENCH, args.quick ? 'results-quick.json' : 'results.json');
+		const previousPath = reportJsonPath(BENCH, report.mode);
 		if (existsSync(previousPath)) {
 			const previous = JSON.parse(readFileSync(previousPath, 'utf8')) as RunReport;
 			const rerun = new Set(outcomes.map((c) => c.id));
@@ -416,9 +417,13 @@ async function main() {
 			report.finishedAt = previous.finishedAt;
 			report.machine = previous.machine;
 			report.runsPerCase = previous.runsPerCase;
+		} else {
+			// Without them, the section would shrink to these few cases.
+			log(`no ${relative(process.cwd(), previousPath)} (a ${report.mode} run without --only writes it) to merge these cases into: RESULTS.md and the plot left alone`);
+			writeResults = false;
 		}
 	}
-	if (args.report) {
+	if (writeResults) {
 		const written = await writeReport(report, BENCH);
 		log(`wrote ${written.join(', ')}`);
 	}

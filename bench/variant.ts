@@ -8,8 +8,10 @@
 //                                                      `node --import tsx bench/run.ts` use it
 //
 // bench/out/ is git-ignored.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, globSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+import { ASSET_GLOBS, esbuildOptions } from '../scripts/build-options.mjs';
 
 const root = resolve(__dirname, '..');
 
@@ -20,29 +22,13 @@ function variantDir(name: string): string {
 
 async function build(dir: string): Promise<void> {
 	const { build: esbuild } = await import('esbuild');
-	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { n8n: { nodes: string[]; credentials: string[] } };
-	const entryPoints = [...pkg.n8n.nodes, ...pkg.n8n.credentials].map((path) => join(dir, path.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
 	rmSync(join(dir, 'dist'), { recursive: true, force: true });
-	// The same options as scripts/build.mjs.
-	await esbuild({
-		entryPoints,
-		outdir: join(dir, 'dist'),
-		outbase: dir,
-		bundle: true,
-		platform: 'node',
-		target: 'node22',
-		format: 'cjs',
-		external: ['n8n-workflow', 'luxon'],
-		sourcemap: 'linked',
-		logLevel: 'warning',
-		keepNames: true,
-		nodePaths: [join(root, 'node_modules')],
-	});
-	// Icons as gulp build:icons copies them, and a package.json for npm pack.
-	for (const path of pkg.n8n.nodes) {
-		const from = join(root, path, '..');
-		const to = join(dir, path, '..');
-		for (const icon of ['fourme.svg', 'fourme.dark.svg']) if (existsSync(join(from, icon))) cpSync(join(from, icon), join(to, icon));
+	// scripts/build.mjs's options, on the copy.
+	await esbuild(esbuildOptions({ root, sourceDir: dir }));
+	// The icons and codex files as gulp build:icons copies them, and a package.json for npm pack.
+	for (const path of globSync(ASSET_GLOBS, { cwd: dir })) {
+		mkdirSync(dirname(join(dir, 'dist', path)), { recursive: true });
+		cpSync(join(dir, path), join(dir, 'dist', path));
 	}
 	writeFileSync(join(dir, 'package.json'), readFileSync(join(root, 'package.json')));
 }
