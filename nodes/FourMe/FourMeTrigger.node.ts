@@ -22,6 +22,8 @@ import { optionsCollection, recordTypesField, waitOptions } from './actions/expo
 
 const DEFAULT_OVERLAP_MINUTES = 5;
 const SAMPLE_DAYS = 7;
+// 4me does not say when a refused full export is allowed again ("once per day").
+const FULL_EXPORT_RETRY_MINUTES = 60;
 
 export class FourMeTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -45,7 +47,7 @@ export class FourMeTrigger implements INodeType {
 			...firstActivationFields({
 				since: 'At most 2 months back',
 				sinceField: 'The first poll emits records created or updated after this moment (at most 2 months back)',
-				full: 'All records, then changes. A type with more than 10,000 records can be fully exported once per day; if 4me refuses, the trigger starts 2 months back instead.',
+				full: 'All records, then changes. A type with more than 10,000 records can be fully exported once per day; if 4me refuses, the trigger tries again every hour until 4me allows it.',
 			}),
 			optionsCollection([
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
@@ -107,10 +109,14 @@ function fourMeTrigger(ctx: IPollFunctions): IncrementalTrigger<ExportRequest> {
 			// until the watermark passes that start (by more than the allowed clock difference).
 			stillReturnable: (startedAt, watermark) => Date.parse(startedAt) + overlapMs >= Date.parse(watermark),
 		},
-		// 4me refuses a second full export of a large type on the same day.
+		// 4me refuses a second full export of a large type on the same day (an earlier one may have
+		// run outside n8n, or in a poll that died). The user asked for everything: never narrow it.
 		recover: (job, failure) =>
 			failure.code === 'rate_limit_exceeded' && !job.request.from
-				? { position: new Date(0).toISOString(), note: 'Starting with the changes of the last 2 months instead.' }
+				? {
+						note: `The trigger tries the full export again in ${FULL_EXPORT_RETRY_MINUTES} minutes, until 4me allows it; changes are emitted after it, so nothing is skipped.`,
+						retryAfterMs: FULL_EXPORT_RETRY_MINUTES * 60_000,
+					}
 				: undefined,
 		sampleRequest: async () => partialSince(new Date(Date.now() - SAMPLE_DAYS * 24 * 60 * 60_000)),
 		sampleSize: readSampleSize(options),

@@ -33,3 +33,17 @@ export async function sleepUnlessCancelled(
 	}
 	throwIfCancelled(ctx, resumeHint);
 }
+
+// The time a node has for its job (the operation's timeout, or a trigger's wait per poll): a
+// provider that asks to wait longer than that (Retry-After) gets a clear error at once instead.
+const deadlines = new WeakMap<object, number>();
+
+export function setDeadline(ctx: EngineContext, at: number): void {
+	deadlines.set(ctx, at);
+}
+
+/** Milliseconds left before the node's deadline; undefined when none was set. */
+export function timeLeftMs(ctx: EngineContext): number | undefined {
+	const at = deadlines.get(ctx);
+	return at === undefined ? undefined : Math.max(0, at - Date.now());
+}

@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties, IPollFunctions } from 'n8n-workflow';
 
 import type { DownloadOptions } from './download';
+import { DEFAULT_NETWORK_TIMEOUT_MS, setNetworkTimeout } from './http';
+import type { EngineContext } from './types';
 import type { OutputSpec } from './exportJob';
 import type { PollSchedule } from './job';
 
@@ -100,7 +102,23 @@ export function waitOptions(waitFor: string, resumeWith: string, schedule: PollS
 			typeOptions: { minValue: 0.01 },
 			default: schedule.maxIntervalMs / 1000,
 		},
+		networkTimeoutOption,
 	];
+}
+
+export const networkTimeoutOption: INodeProperties = {
+	displayName: 'Network Timeout (Seconds)',
+	name: 'networkTimeoutSeconds',
+	type: 'number',
+	typeOptions: { minValue: 0.1 },
+	default: DEFAULT_NETWORK_TIMEOUT_MS / 1000,
+	description: 'How long a request or a download may stay silent before it is tried again; a host that stays silent fails the node with a clear message',
+};
+
+/** Applies the options every operation and trigger shares to the engine (the network timeout). */
+export function applyEngineOptions(ctx: EngineContext, options: IDataObject): void {
+	const seconds = options.networkTimeoutSeconds;
+	setNetworkTimeout(ctx, typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : DEFAULT_NETWORK_TIMEOUT_MS);
 }
 
 /** The poll schedule of the wait options, each unset value from `defaults`. */

@@ -1,11 +1,11 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { JsonObject } from 'n8n-workflow';
-import { Agent, interceptors, request } from 'undici';
+import { Agent, request } from 'undici';
 
 import { describeError, isNodeError } from './errors';
-import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled } from './cancel';
-import { pathOf } from './http';
-import { backoffMs, header, retryAfterMs } from './retry';
+import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled, timeLeftMs } from './cancel';
+import { networkTimeoutMs, pathOf } from './http';
+import { backoffMs, describeWait, header, retryAfterMs } from './retry';
 import type { EngineContext, FileAuth } from './types';
 
 export interface DownloadOptions {
@@ -52,9 +52,10 @@ interface OpenedResponse {
 }
 
 const DEFAULT_RETRIES = 4;
-const dispatcher = new Agent({ connect: { timeout: 30_000 }, bodyTimeout: 120_000 }).compose(
-	interceptors.redirect({ maxRedirections: 5 }),
-);
+/** A host that stops sending (a stall) is given this many more chances, each of one network timeout. */
+const STALL_RETRIES = 2;
+// Redirects are followed by open(), so that each hop's origin decides whether a credential goes.
+const dispatcher = new Agent({ connect: { timeout: 30_000 } });
 
 /** Opens a download; transient failures (5xx, 429, connection errors) are retried first. */
 export async function openDownload(
@@ -66,7 +67,7 @@ export async function openDownload(
 	const first = await openWithRetries(ctx, url, 0, options, retries);
 	const totalBytes = numberHeader(first.headers, 'content-length');
 	if (options.maxBytes !== undefined && totalBytes !== undefined && totalBytes > options.maxBytes) {
-		first.body.destroy();
+		discard(first.body);
 		throw tooLarge(ctx, totalBytes, options);
 	}
 	let current: OpenedResponse | undefined = first;
@@ -80,7 +81,7 @@ export async function openDownload(
 		// Node code may not import node:stream; the body's class is a Node Readable, whose static
 		// `from` builds a plain one. Object mode hands each chunk on as it is, never concatenated.
 		readable: () => first.body.constructor.from(chunks, { objectMode: true }),
-		cancel: () => current?.body.destroy(),
+		cancel: () => current && discard(current.body),
 	};
 }
 
@@ -138,7 +139,7 @@ async function* arrivingChunks(body: ResponseBody): AsyncGenerator<Uint8Array> {
 		body.off('end', onEnd);
 		body.off('error', onError);
 		body.off('close', onClose);
-		if (!ended) body.destroy();
+		if (!ended) discard(body);
 	}
 }
 
@@ -154,6 +155,7 @@ async function* resumingChunks(
 	let response = first;
 	let received = 0;
 	let failures = 0;
+	let stalls = 0;
 	for (;;) {
 		// After a resume the server may ignore Range and send the whole file again: skip what we have.
 		let skip = response === first || response.statusCode === 206 ? 0 : received;
@@ -176,9 +178,10 @@ async function* resumingChunks(
 			// The connection ended early without an error: a truncated body.
 			throw new Error(`the transfer ended after ${received} of ${totalBytes} bytes`);
 		} catch (error) {
-			if (isNodeError(error) || ++failures > retries) throw transferError(ctx, url, error, options);
+			const stalled = isStall(error);
+			if (isNodeError(error) || (stalled ? ++stalls > STALL_RETRIES : ++failures > retries)) throw transferError(ctx, url, error, options);
 			throwIfCancelled(ctx, options.errorContext);
-			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${describeError(error)}), resuming`);
+			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${stalled ? `nothing arrived for ${describeWait(networkTimeoutMs(ctx))}` : describeError(error)}), resuming`);
 			await sleepUnlessCancelled(ctx, backoffMs(failures - 1, 500, 8000), options.errorContext);
 			response = await openWithRetries(ctx, url, received, options, retries);
 			onReopen(response);
@@ -200,13 +203,16 @@ async function openWithRetries(
 	options: DownloadOptions,
 	retries: number,
 ): Promise<OpenedResponse> {
-	for (let attempt = 0; ; attempt++) {
+	for (let attempt = 0, stalls = 0; ; attempt++) {
 		throwIfCancelled(ctx, options.errorContext);
 		let response: OpenedResponse;
 		try {
-			response = await open(ctx, url, fromByte, options.auth);
+			response = await open(ctx, url, fromByte, options);
 		} catch (error) {
-			if (attempt >= retries) throw transferError(ctx, url, error, options);
+			const stalled = isStall(error);
+			if (isNodeError(error) || cancelSignalOf(ctx)?.aborted || (stalled ? ++stalls > STALL_RETRIES : attempt >= retries)) {
+				throw transferError(ctx, url, error, options);
+			}
 			await sleepUnlessCancelled(ctx, backoffMs(attempt, 500, 8000), options.errorContext);
 			continue;
 		}
@@ -223,10 +229,29 @@ async function openWithRetries(
 				httpCode: String(statusCode),
 			});
 		}
-		const wait = retryAfterMs(response.headers) ?? backoffMs(attempt, 500, 8000);
-		ctx.logger.info(`Download ${pathOf(url)}: HTTP ${statusCode}, retrying in ${Math.ceil(wait / 1000)} s`);
-		await sleepUnlessCancelled(ctx, Math.min(wait, 60_000), options.errorContext);
+		const asked = retryAfterMs(response.headers);
+		const left = timeLeftMs(ctx) ?? MAX_DOWNLOAD_WAIT_MS;
+		if (asked !== undefined && asked > left) {
+			throw new NodeApiError(ctx.getNode(), { message: body.slice(0, 300), httpCode: String(statusCode) } as JsonObject, {
+				message: `The file host ${new URL(url).host} asks to wait ${describeWait(asked)} before the download (HTTP ${statusCode})`,
+				description: [`That is longer than the ${describeWait(left)} this node has left, so it stops now.`, options.errorContext].filter(Boolean).join(' '),
+				httpCode: String(statusCode),
+			});
+		}
+		const wait = Math.min(asked ?? backoffMs(attempt, 500, 8000), MAX_DOWNLOAD_WAIT_MS);
+		const line = `Download ${pathOf(url)}: HTTP ${statusCode}, retrying in ${describeWait(wait)}`;
+		if (wait > 5_000) ctx.logger.warn(line);
+		else ctx.logger.info(line);
+		await sleepUnlessCancelled(ctx, wait, options.errorContext);
 	}
+}
+
+/** Without a deadline, a file host's Retry-After is waited out up to this. */
+const MAX_DOWNLOAD_WAIT_MS = 5 * 60_000;
+
+function isStall(error: unknown): boolean {
+	const code = (error as { code?: unknown } | undefined)?.code;
+	return code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT';
 }
 
 const MAX_REDIRECTS = 5;
@@ -234,34 +259,71 @@ const MAX_REDIRECTS = 5;
 /**
  * Export files mostly sit behind signed URLs on storage hosts: they are fetched with no
  * credentials at all. A file on the provider's API (Rebilly's /files/{id}/download) is fetched
- * through n8n's credential helper, with the credential on that exact origin only: redirects are
- * followed here, and a hop to any other origin (storage) goes without it.
+ * through n8n's credential helper, with the credential on that exact origin only. Redirects are
+ * followed here, hop by hop, so a hop to any other origin (storage) goes without it.
  */
-async function open(ctx: EngineContext, url: string, fromByte: number, auth?: FileAuth, hops = 0): Promise<OpenedResponse> {
+async function open(ctx: EngineContext, url: string, fromByte: number, options: DownloadOptions, hops = 0): Promise<OpenedResponse> {
+	checkAddress(ctx, url, options, hops > 0);
 	const headers: Record<string, string> = { 'accept-encoding': 'identity' };
 	if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
-	if (!auth || originOf(url) !== auth.origin) {
-		const response = await request(url, { method: 'GET', headers, dispatcher, signal: cancelSignalOf(ctx) });
-		return { statusCode: response.statusCode, headers: response.headers, body: response.body as unknown as ResponseBody };
+	const timeout = networkTimeoutMs(ctx);
+	const { auth } = options;
+	let response: OpenedResponse;
+	if (auth && originOf(url) === auth.origin) {
+		response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, auth.credentialType, {
+			method: 'GET',
+			url,
+			headers,
+			encoding: 'stream',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			disableFollowRedirect: true,
+			json: false,
+			timeout,
+			abortSignal: cancelSignalOf(ctx),
+		})) as OpenedResponse;
+	} else {
+		const plain = await request(url, { method: 'GET', headers, dispatcher, signal: cancelSignalOf(ctx), headersTimeout: timeout, bodyTimeout: timeout });
+		response = { statusCode: plain.statusCode, headers: plain.headers, body: plain.body as unknown as ResponseBody };
 	}
-	const response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, auth.credentialType, {
-		method: 'GET',
-		url,
-		headers,
-		encoding: 'stream',
-		returnFullResponse: true,
-		ignoreHttpStatusErrors: true,
-		disableFollowRedirect: true,
-		json: false,
-		abortSignal: cancelSignalOf(ctx),
-	})) as OpenedResponse;
 	const location = header(response.headers, 'location');
-	if (response.statusCode >= 300 && response.statusCode < 400 && location) {
-		response.body.destroy();
-		if (hops >= MAX_REDIRECTS) throw new Error(`the file's address redirected more than ${MAX_REDIRECTS} times`);
-		return open(ctx, new URL(location, url).href, fromByte, auth, hops + 1);
+	if (response.statusCode < 300 || response.statusCode >= 400 || !location) return response;
+	discard(response.body);
+	if (hops >= MAX_REDIRECTS) {
+		throw new NodeOperationError(ctx.getNode(), `The download address redirected more than ${MAX_REDIRECTS} times (a redirect loop at ${new URL(url).host})`, {
+			description: options.errorContext,
+		});
 	}
-	return response;
+	return open(ctx, resolveAgainst(location, url), fromByte, options, hops + 1);
+}
+
+/** Closes a body nobody reads any more; destroying it may emit an abort error, which is no news. */
+function discard(body: ResponseBody): void {
+	body.on('error', () => undefined);
+	body.destroy();
+}
+
+/** Only http(s) addresses are downloaded; anything else fails at once, saying what came. */
+function checkAddress(ctx: EngineContext, url: string, options: DownloadOptions, redirected: boolean): void {
+	let protocol: string | undefined;
+	try {
+		protocol = new URL(url).protocol;
+	} catch {
+		protocol = undefined;
+	}
+	if (protocol === 'http:' || protocol === 'https:') return;
+	const what = protocol ? `a ${protocol} address` : `an address that is not a URL ("${String(url ?? '').slice(0, 80)}")`;
+	throw new NodeOperationError(ctx.getNode(), `The export file's download ${redirected ? 'was redirected to' : 'link is'} ${what}`, {
+		description: ['Only http and https downloads are allowed.', options.errorContext].filter(Boolean).join(' '),
+	});
+}
+
+function resolveAgainst(location: string, base: string): string {
+	try {
+		return new URL(location, base).href;
+	} catch {
+		return location;
+	}
 }
 
 function originOf(url: string): string {
@@ -279,7 +341,7 @@ async function readSmallBody(body: ResponseBody): Promise<string> {
 		parts.push(chunk);
 		size += chunk.length;
 		if (size > 64 * 1024) {
-			body.destroy();
+			discard(body);
 			break;
 		}
 	}
@@ -296,11 +358,23 @@ function downloadStatusMessage(statusCode: number): string {
 
 function transferError(ctx: EngineContext, url: string, error: unknown, options: DownloadOptions) {
 	if (isNodeError(error)) return error;
-	return new NodeOperationError(
-		ctx.getNode(),
-		`The export file could not be downloaded from ${new URL(url).host}: ${describeError(error)}`,
-		{ description: options.errorContext },
-	);
+	const host = hostOf(url);
+	if (isStall(error)) {
+		return new NodeOperationError(ctx.getNode(), `The file host ${host} stopped sending: nothing arrived for ${describeWait(networkTimeoutMs(ctx))}, ${STALL_RETRIES + 1} times`, {
+			description: ['It accepted the connection but sent no data; try again later, or raise the option Network Timeout.', options.errorContext].filter(Boolean).join(' '),
+		});
+	}
+	return new NodeOperationError(ctx.getNode(), `The export file could not be downloaded from ${host}: ${describeError(error)}`, {
+		description: options.errorContext,
+	});
+}
+
+function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return 'an invalid address';
+	}
 }
 
 function tooLarge(ctx: EngineContext, bytes: number, options: DownloadOptions) {

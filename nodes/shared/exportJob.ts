@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { sleepUnlessCancelled } from './cancel';
+import { setDeadline, sleepUnlessCancelled } from './cancel';
 import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
 import { JobFailedError, waitForJob, type PollSchedule, type WaitResult } from './job';
@@ -189,7 +189,25 @@ export async function finishJob<Request>(
 		result = await wait(id, Math.max(1, deadline - Date.now()));
 	}
 	if (!result.finished) return { running: result };
+	checkFiles(ctx, job, id, result.state.files);
 	return { finished: { id, request: started.request, done: result.state } };
+}
+
+/** A finished job's files must have absolute http(s) addresses; say which one does not. */
+function checkFiles<Request>(ctx: EngineContext, job: ExportJob<Request>, id: string, files: ExportFile[]): void {
+	files.forEach((file, index) => {
+		let protocol: string | undefined;
+		try {
+			protocol = new URL(file.url).protocol;
+		} catch {
+			protocol = undefined;
+		}
+		if (protocol === 'http:' || protocol === 'https:') return;
+		const shown = typeof file.url === 'string' && file.url ? `"${file.url.slice(0, 80)}"` : 'none';
+		throw new NodeOperationError(ctx.getNode(), `${job.provider} reported ${jobLabel(job, id)} done, but file ${index + 1} of ${files.length} has no usable download address (${shown})`, {
+			description: `Only absolute http and https addresses can be downloaded. ${job.resumeHint(id)}`,
+		});
+	});
 }
 
 export interface OutputSpec {
@@ -271,6 +289,7 @@ export async function runExport<Request>(
 	const limit = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
 	for (let current: Request | undefined = request, index = 1; current !== undefined; index++) {
 		if (index > 1) ctx.logger.info(`${job.provider}: ${job.noun} ${index} of the chain`);
+		setDeadline(ctx, Date.now() + job.schedule.timeoutMs);
 		const started: Started = await startOrJoin(ctx, job, current, options);
 		if (!('id' in started)) break;
 		const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
@@ -290,6 +309,7 @@ export async function collectJob<Request>(
 	id: string,
 	output: OutputSpec,
 ): Promise<INodeExecutionData[]> {
+	setDeadline(ctx, Date.now() + job.schedule.timeoutMs);
 	const result = await finishJob(ctx, job, { id }, { whenBusy: 'fail', retryFailedOnce: false, onTimeout: 'fail' });
 	if (!('finished' in result)) return [];
 	return emitJob(ctx, job, result.finished, output);

@@ -1,9 +1,10 @@
 import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { cancelSignalOf, sleepUnlessCancelled } from './cancel';
+import { cancelSignalOf, sleepUnlessCancelled, timeLeftMs } from './cancel';
 import { describeError } from './errors';
-import { backoffMs, retryAfterMs } from './retry';
+import { backoffMs, describeWait, retryAfterMs } from './retry';
+import { maskSecrets, maskText, secretValuesOf } from './secrets';
 import type { EngineContext } from './types';
 
 export interface ApiResponse<T = unknown> {
@@ -19,6 +20,8 @@ export type ErrorExplainer = (
 ) => { message: string; description?: string } | undefined;
 
 export interface ApiRequestOptions {
+	/** Names the provider in errors and logs: "4me", "Mews". */
+	provider: string;
 	credentialType: string;
 	method: IHttpRequestMethods;
 	url: string;
@@ -34,100 +37,217 @@ export interface ApiRequestOptions {
 
 const MAX_THROTTLED_ATTEMPTS = 8;
 const MAX_FAILED_ATTEMPTS = 4;
+/** A host that accepts the request and then says nothing is asked this often in all. */
+const MAX_SILENT_ATTEMPTS = 2;
+const MAX_REDIRECTS = 5;
 const DEFAULT_THROTTLE_WAIT_MS = 10_000;
+/** Without a deadline (a single request such as Get Status), no wait beyond this. */
 const MAX_THROTTLE_WAIT_MS = 5 * 60_000;
+/** Waits longer than this are logged as warnings: the user should see why nothing happens. */
+const NOTABLE_WAIT_MS = 5_000;
+export const DEFAULT_NETWORK_TIMEOUT_MS = 60_000;
+
+const networkTimeouts = new WeakMap<object, number>();
+
+/** How long a request or a download may stay silent before it is retried (then fails). */
+export function setNetworkTimeout(ctx: EngineContext, ms: number): void {
+	networkTimeouts.set(ctx, ms);
+}
+
+export function networkTimeoutMs(ctx: EngineContext): number {
+	return networkTimeouts.get(ctx) ?? DEFAULT_NETWORK_TIMEOUT_MS;
+}
 
 /**
  * One authenticated API request through n8n's credential helper. Rate limits (429, 503) are
- * waited out as the server asks; 5xx and network failures are retried with backoff.
- * Credentials are never sent on a redirect to another host, and never appear in errors.
+ * waited out as the server asks, within the node's time; 5xx and network failures are retried
+ * with backoff. The credential goes to the API's own origin only: redirects are followed here,
+ * never to another origin. Secrets a misbehaving answer echoes are masked before anything reads it.
  */
-export async function apiRequest<T = unknown>(
-	ctx: EngineContext,
-	options: ApiRequestOptions,
-): Promise<ApiResponse<T>> {
-	const host = new URL(options.url).hostname;
+export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRequestOptions): Promise<ApiResponse<T>> {
+	const secrets = secretValuesOf(await ctx.getCredentials(options.credentialType).catch(() => undefined));
+	const origin = new URL(options.url).origin;
+	let url = options.url;
+	let method = options.method;
 	let throttled = 0;
 	let failed = 0;
+	let silent = 0;
+	let redirects = 0;
 	for (;;) {
+		const call = { ...options, url, method };
 		let response: ApiResponse<T>;
 		try {
 			response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, {
-				method: options.method,
-				url: options.url,
+				method,
+				url,
 				headers: options.headers,
-				body: options.body,
-				qs: options.qs,
+				body: method === 'GET' ? undefined : options.body,
+				qs: url === options.url ? options.qs : undefined,
 				json: true,
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
-				sendCredentialsOnCrossOriginRedirect: false,
-				allowedDomains: host,
+				disableFollowRedirect: true,
+				allowedDomains: new URL(url).hostname,
+				timeout: networkTimeoutMs(ctx),
 				abortSignal: cancelSignalOf(ctx),
 			})) as ApiResponse<T>;
 		} catch (error) {
-			if (++failed >= MAX_FAILED_ATTEMPTS) throw networkError(ctx, options, error);
-			await waitBeforeRetry(ctx, options, backoffMs(failed - 1, 1000, 8000), describeError(error));
+			if (cancelSignalOf(ctx)?.aborted || isPermanent(error)) throw networkError(ctx, call, error, secrets);
+			const timedOut = isTimeout(error);
+			if (timedOut ? ++silent >= MAX_SILENT_ATTEMPTS : ++failed >= MAX_FAILED_ATTEMPTS) throw networkError(ctx, call, error, secrets);
+			await waitBeforeRetry(ctx, call, backoffMs(failed + silent - 1, 1000, 8000), timedOut ? `no answer within ${describeWait(networkTimeoutMs(ctx))}` : maskText(describeError(error), secrets));
 			continue;
 		}
-
+		response = { ...response, headers: maskSecrets(response.headers ?? {}, secrets), body: maskSecrets(response.body, secrets) };
 		const { statusCode } = response;
-		if (statusCode < 300 || options.acceptStatus?.includes(statusCode)) return response;
+
+		const location = typeof response.headers.location === 'string' ? response.headers.location : undefined;
+		if (statusCode >= 300 && statusCode < 400 && location && !options.acceptStatus?.includes(statusCode)) {
+			const next = resolveLocation(location, url);
+			if (!next || new URL(next).origin !== origin) throw crossOriginRedirect(ctx, call, statusCode, next ?? location, origin);
+			if (++redirects > MAX_REDIRECTS) throw redirectLoop(ctx, call);
+			// 303 (and 301/302 after a POST, as browsers do) continue as a GET.
+			if (statusCode === 303 || ((statusCode === 301 || statusCode === 302) && method === 'POST')) method = 'GET';
+			url = next;
+			continue;
+		}
+		if ((statusCode < 300 || options.acceptStatus?.includes(statusCode)) && statusCode !== 429) {
+			if (statusCode < 300) checkJsonBody(ctx, call, response);
+			return response;
+		}
 
 		if ((statusCode === 429 || statusCode === 503) && ++throttled < MAX_THROTTLED_ATTEMPTS) {
-			const wait = Math.min(
-				retryAfterMs(response.headers) ?? DEFAULT_THROTTLE_WAIT_MS,
-				MAX_THROTTLE_WAIT_MS,
-			);
-			await waitBeforeRetry(ctx, options, wait, `rate limited (HTTP ${statusCode})`);
+			const asked = retryAfterMs(response.headers);
+			const wait = asked ?? DEFAULT_THROTTLE_WAIT_MS;
+			const left = timeLeftMs(ctx) ?? MAX_THROTTLE_WAIT_MS;
+			if (wait > left) throw waitTooLong(ctx, call, statusCode, wait, left);
+			const why = statusCode === 429 ? `rate limited (HTTP 429)` : `the service is unavailable (HTTP 503)`;
+			await waitBeforeRetry(ctx, call, wait, asked === undefined ? why : `${why}, ${options.provider} asks to wait ${describeWait(asked)}`);
 			continue;
 		}
 		if (statusCode >= 500 && ++failed < MAX_FAILED_ATTEMPTS) {
-			await waitBeforeRetry(ctx, options, backoffMs(failed - 1, 1000, 8000), `HTTP ${statusCode}`);
+			await waitBeforeRetry(ctx, call, backoffMs(failed - 1, 1000, 8000), `HTTP ${statusCode}`);
 			continue;
 		}
-		throw apiError(ctx, options, statusCode, response.body);
+		throw apiError(ctx, call, statusCode, response.body);
 	}
 }
 
-async function waitBeforeRetry(
-	ctx: EngineContext,
-	options: ApiRequestOptions,
-	ms: number,
-	why: string,
-): Promise<void> {
-	ctx.logger.info(`${options.method} ${pathOf(options.url)}: ${why}, retrying in ${Math.ceil(ms / 1000)} s`);
-	await sleepUnlessCancelled(ctx, ms, options.errorContext);
+async function waitBeforeRetry(ctx: EngineContext, call: ApiRequestOptions, ms: number, why: string): Promise<void> {
+	const line = `${call.provider}: ${call.method} ${pathOf(call.url)}: ${why}, retrying in ${describeWait(ms)}`;
+	if (ms > NOTABLE_WAIT_MS) ctx.logger.warn(line);
+	else ctx.logger.info(line);
+	await sleepUnlessCancelled(ctx, ms, call.errorContext);
 }
 
-function apiError(ctx: EngineContext, options: ApiRequestOptions, statusCode: number, body: unknown) {
+/** The call in an error: "GET /v1/export/68ef…" (never the query: signatures live there). */
+function callOf(call: ApiRequestOptions): string {
+	return `${call.method} ${pathOf(call.url)}`;
+}
+
+function apiError(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, body: unknown) {
 	const providerMessage = messageOf(body);
-	const explained = options.explainError?.(statusCode, body);
-	const message = explained?.message ?? defaultMessage(statusCode, providerMessage);
-	const description = [explained?.description ?? (explained ? providerMessage : undefined), options.errorContext]
+	const explained = call.explainError?.(statusCode, body);
+	const message = explained?.message ?? `${call.provider} answered HTTP ${statusCode} to ${callOf(call)}${providerMessage ? `: ${providerMessage}` : ''}`;
+	const description = [explained?.description ?? (explained ? providerMessage : undefined), explained ? `(${callOf(call)})` : undefined, call.errorContext]
 		.filter(Boolean)
 		.join(' ');
 	// Only the provider's own message and the status go into the error: never the request,
 	// whose headers carry the credentials.
 	const response: JsonObject = { message: providerMessage ?? message, httpCode: String(statusCode) };
-	return new NodeApiError(ctx.getNode(), response, {
+	return new NodeApiError(ctx.getNode(), response, { message, description: description || undefined, httpCode: String(statusCode) });
+}
+
+function networkError(ctx: EngineContext, call: ApiRequestOptions, error: unknown, secrets: string[]) {
+	const what = isTimeout(error)
+		? `${call.provider} did not answer ${callOf(call)} within ${describeWait(networkTimeoutMs(ctx))}`
+		: `Could not reach ${call.provider} at ${new URL(call.url).host} for ${callOf(call)}: ${maskText(describeError(error), secrets)}`;
+	const hint = isTimeout(error) ? `The host accepted the connection but sent no answer (asked ${MAX_SILENT_ATTEMPTS} times); try again later.` : undefined;
+	return new NodeApiError(ctx.getNode(), { message: what } as JsonObject, {
+		message: what,
+		description: [hint, call.errorContext].filter(Boolean).join(' ') || undefined,
+	});
+}
+
+function waitTooLong(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, waitMs: number, leftMs: number) {
+	const message = `${call.provider} asks to wait ${describeWait(waitMs)} before the next request (HTTP ${statusCode} to ${callOf(call)})`;
+	return new NodeApiError(ctx.getNode(), { message, httpCode: String(statusCode) } as JsonObject, {
 		message,
-		description: description || undefined,
+		description: [`That is longer than the ${describeWait(leftMs)} this node has left, so it stops now instead of waiting.`, call.errorContext]
+			.filter(Boolean)
+			.join(' '),
 		httpCode: String(statusCode),
 	});
 }
 
-function networkError(ctx: EngineContext, options: ApiRequestOptions, error: unknown) {
-	const response: JsonObject = { message: describeError(error) };
-	return new NodeApiError(ctx.getNode(), response, {
-		message: `Could not reach ${new URL(options.url).host}: ${describeError(error)}`,
-		description: options.errorContext,
+function crossOriginRedirect(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, target: string, origin: string) {
+	const message = `${call.provider} redirected ${callOf(call)} to another address (${originOf(target)})`;
+	return new NodeApiError(ctx.getNode(), { message, httpCode: String(statusCode) } as JsonObject, {
+		message,
+		description: [`The node sends the credential only to ${origin}, so it does not follow the redirect (HTTP ${statusCode}). Check the address in the credential.`, call.errorContext]
+			.filter(Boolean)
+			.join(' '),
+		httpCode: String(statusCode),
 	});
 }
 
-function defaultMessage(statusCode: number, providerMessage: string | undefined): string {
-	const base = `The API answered HTTP ${statusCode}`;
-	return providerMessage ? `${base}: ${providerMessage}` : base;
+function redirectLoop(ctx: EngineContext, call: ApiRequestOptions) {
+	const message = `${call.provider} redirected ${callOf(call)} more than ${MAX_REDIRECTS} times (a redirect loop)`;
+	return new NodeApiError(ctx.getNode(), { message } as JsonObject, { message, description: call.errorContext });
+}
+
+/** A 2xx answer that should be JSON but is an HTML page or other text (a proxy's error page). */
+function checkJsonBody(ctx: EngineContext, call: ApiRequestOptions, response: ApiResponse<unknown>): void {
+	const { body } = response;
+	if (typeof body !== 'string' || !body.trim()) return;
+	const html = /^\s*</.test(body);
+	const title = /<title>([^<]{1,120})<\/title>/i.exec(body)?.[1]?.trim();
+	const message = html
+		? `${call.provider} answered ${callOf(call)} with an HTML page instead of JSON (HTTP ${response.statusCode}${title ? `: "${title}"` : ''})`
+		: `${call.provider} answered ${callOf(call)} with text that is not JSON (HTTP ${response.statusCode}): ${body.trim().slice(0, 80)}`;
+	throw new NodeApiError(ctx.getNode(), { message, httpCode: String(response.statusCode) } as JsonObject, {
+		message,
+		description: [
+			`A proxy or gateway in front of ${new URL(call.url).host} may have answered instead of ${call.provider}; try again later.`,
+			call.errorContext,
+		]
+			.filter(Boolean)
+			.join(' '),
+		httpCode: String(response.statusCode),
+	});
+}
+
+function resolveLocation(location: string, base: string): string | undefined {
+	try {
+		const next = new URL(location, base);
+		return next.protocol === 'http:' || next.protocol === 'https:' ? next.href : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function originOf(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : `${parsed.protocol} address`;
+	} catch {
+		return 'an invalid address';
+	}
+}
+
+function isTimeout(error: unknown): boolean {
+	const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+	return code === 'ECONNABORTED' || code === 'ETIMEDOUT' || (typeof message === 'string' && /timeout of \d+ms exceeded|timed out/i.test(message));
+}
+
+/** Failures that a retry cannot mend: a refused domain, an address that is not http(s). */
+function isPermanent(error: unknown): boolean {
+	const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+	return (
+		code === 'ERR_INVALID_URL' ||
+		code === 'ERR_BAD_OPTION_VALUE' ||
+		(typeof message === 'string' && /not allowed|Invalid URL|Unsupported protocol|invalid redirect location/i.test(message))
+	);
 }
 
 /** The `message`/`Message` a provider puts in its error body, if any. */

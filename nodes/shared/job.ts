@@ -20,14 +20,17 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = {
 };
 const BACKOFF_FACTOR = 1.5;
 
-/** A job that failed or expired; `state` is its last status, for callers that can get past it. */
+/**
+ * A job that failed or expired; `state` is its last status, for callers that can get past it.
+ * It names the job, but gives no resume hint: there is nothing left to pick up.
+ */
 export class JobFailedError extends NodeOperationError {
 	constructor(
 		node: INode,
 		readonly state: FailedJobState,
-		resumeHint: string,
+		jobLabel: string,
 	) {
-		super(node, state.reason, { description: [state.description, resumeHint].filter(Boolean).join(' ') });
+		super(node, state.reason, { description: [state.description, `(${jobLabel})`].filter(Boolean).join(' ') });
 	}
 }
 
@@ -62,7 +65,7 @@ export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions)
 			lastReported = report;
 		}
 		if (state.phase === 'done') return { finished: true, state };
-		if (state.phase === 'failed' || state.phase === 'expired') throw new JobFailedError(ctx.getNode(), state, resumeHint);
+		if (state.phase === 'failed' || state.phase === 'expired') throw new JobFailedError(ctx.getNode(), state, jobLabel);
 		const remaining = schedule.timeoutMs - (Date.now() - startedAt);
 		if (remaining <= 0 && options.onTimeout === 'return') {
 			ctx.logger.info(`${jobLabel}: still ${state.phase}, will check again on the next poll`);

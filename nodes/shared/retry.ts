@@ -22,8 +22,18 @@ export function retryAfterMs(
 		if (number > 1e9) return Math.max(0, number * 1000 - now);
 		return number * 1000;
 	}
+	// An HTTP date has a weekday or month name; anything else ("-5", "soon") is not a wait.
+	if (!/[a-z]{3}/i.test(value)) return undefined;
 	const date = Date.parse(value);
 	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A wait in words for messages: "24 hours", "5 minutes", "30 seconds". */
+export function describeWait(ms: number): string {
+	const unit = (count: number, name: string) => `${count} ${name}${count === 1 ? '' : 's'}`;
+	if (ms >= 2 * 60 * 60_000) return unit(Math.round(ms / (60 * 60_000)), 'hour');
+	if (ms >= 2 * 60_000) return unit(Math.round(ms / 60_000), 'minute');
+	return unit(Math.max(1, Math.round(ms / 1000)), 'second');
 }
 
 export function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {

@@ -1,6 +1,7 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { applyEngineOptions } from './description';
 import { asNodeError } from './errors';
 
 /** Most operations run once per input item; some (an import of items) run once for all of them. */
@@ -21,6 +22,7 @@ export async function route(ctx: IExecuteFunctions, operations: Operations): Pro
 		throw new NodeOperationError(ctx.getNode(), `The operation "${operation}" of "${resource}" is not supported`);
 	}
 	if ('allItems' in run) {
+		applyEngineOptions(ctx, ctx.getNodeParameter('options', 0, {}) as IDataObject);
 		try {
 			return [await run.allItems.call(ctx)];
 		} catch (error) {
@@ -31,6 +33,7 @@ export async function route(ctx: IExecuteFunctions, operations: Operations): Pro
 	}
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		applyEngineOptions(ctx, ctx.getNodeParameter('options', itemIndex, {}) as IDataObject);
 		try {
 			const results = await run.perItem.call(ctx, itemIndex);
 			for (const result of results) output.push(result);

@@ -2,6 +2,8 @@ import { createHash } from 'crypto';
 
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
+import { setDeadline } from './cancel';
+import { applyEngineOptions } from './description';
 import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
 import { finishJob, readJobRows, startOrJoin, type ExportJob, type FinishedJob } from './exportJob';
@@ -47,8 +49,11 @@ export interface IncrementalTrigger<Request> {
 	/** Where the trigger goes on after the rows of a job were emitted (`done` absent: nothing to export). */
 	positionAfter(job: TriggerJob<Request>, current: string | undefined, done?: DoneJobState): string;
 	dedupe?: Dedupe<Request>;
-	/** A failed job the trigger gets past without failing the poll: the position to go on from, and why (for the log). */
-	recover?(job: TriggerJob<Request>, failure: FailedJobState): { position: string; note: string } | undefined;
+	/**
+	 * A failed job the trigger gets past without failing the poll: the position to go on from
+	 * (undefined: where it was), why (for the log), and how long to wait before the next try.
+	 */
+	recover?(job: TriggerJob<Request>, failure: FailedJobState): Recovery | undefined;
 	/** "Fetch Test Event": a job of a few recent changes. */
 	sampleRequest(): Promise<Request>;
 	sampleSize: number;
@@ -58,6 +63,12 @@ export interface IncrementalTrigger<Request> {
 	retryFailedOnce: boolean;
 }
 
+export interface Recovery {
+	position?: string;
+	note: string;
+	retryAfterMs?: number;
+}
+
 interface TriggerState extends IDataObject {
 	watermark?: string;
 	cursor?: string;
@@ -65,8 +76,11 @@ interface TriggerState extends IDataObject {
 	pendingJob?: IDataObject & { id: string; startedAt: string; request?: IDataObject };
 	/** Keys of emitted rows a later job can still return, per job. */
 	recent?: Array<{ tag: string; keys: string[] }>;
+	/** Polls before this moment (ISO) do nothing: the provider refused, and said for how long. */
+	waitUntil?: string;
 }
 
+const DOWNLOAD_RESERVE_MS = 60_000;
 // Keys kept per job; beyond this a huge first export is not deduplicated row by row.
 const MAX_KEYS_PER_JOB = 50_000;
 
@@ -75,10 +89,18 @@ export async function pollIncremental<Request>(
 	ctx: IPollFunctions,
 	trigger: IncrementalTrigger<Request>,
 ): Promise<INodeExecutionData[][] | null> {
+	applyEngineOptions(ctx, ctx.getNodeParameter('options', {}) as IDataObject);
 	if (ctx.getMode() === 'manual') return sample(ctx, trigger);
 	const state = ctx.getWorkflowStaticData('node') as TriggerState;
 	const key = trigger.positionName;
 	const { job } = trigger;
+	if (state.waitUntil) {
+		if (Date.now() < Date.parse(state.waitUntil)) {
+			ctx.logger.debug(`${trigger.name}: waiting until ${state.waitUntil} before the next try`);
+			return null;
+		}
+		delete state.waitUntil;
+	}
 	if (state[key] === undefined && !state.pendingJob) {
 		const first = await trigger.firstPosition();
 		if (first.position !== undefined) state[key] = first.position;
@@ -89,10 +111,13 @@ export async function pollIncremental<Request>(
 	}
 
 	const deadline = Date.now() + trigger.maxWaitMs;
+	// Requests and downloads may still wait (Retry-After) within the time n8n gives a poll to finish.
+	setDeadline(ctx, deadline + DOWNLOAD_RESERVE_MS);
 	const emitted: Row[] = [];
 	let request: Request | undefined = state.pendingJob ? undefined : await trigger.requestAfter(state[key]);
 	for (;;) {
 		let pending = pendingJobOf<Request>(state);
+		const startedThisPoll = !pending;
 		if (!pending) {
 			if (request === undefined) break;
 			const startedAt = new Date().toISOString();
@@ -123,22 +148,8 @@ export async function pollIncremental<Request>(
 			finished = result.finished;
 			rows = (await readJobRows(ctx, job, finished, { download: trigger.download, pairedItem: { item: 0 } })).map((item) => item.json as Row);
 		} catch (error) {
-			delete state.pendingJob;
-			if (error instanceof JobFailedError) {
-				// A job that is gone cannot be read: the next poll starts a new one from the same position.
-				const recovered =
-					error.state.phase === 'expired'
-						? { position: state[key], note: 'The next poll starts a new one from the same moment.' }
-						: trigger.recover?.(pending, error.state);
-				if (recovered) {
-					if (recovered.position !== undefined) state[key] = recovered.position;
-					ctx.logger.warn(`${trigger.name}: ${error.message}. ${recovered.note}`);
-					break;
-				}
-			}
-			if (!emitted.length) throw asNodeError(ctx.getNode(), error);
-			// Keep what this poll has: the failed job's changes are exported again by the next poll.
-			ctx.logger.warn(`${trigger.name}: ${(error as Error).message}; the next poll exports from ${state[key]} again`);
+			const outcome = failureOutcome(ctx, trigger, state, pending, error, emitted.length > 0, startedThisPoll);
+			if (outcome === 'throw') throw asNodeError(ctx.getNode(), error);
 			break;
 		}
 
@@ -156,6 +167,55 @@ export async function pollIncremental<Request>(
 	}
 	ctx.logger.info(`${trigger.name}: ${emitted.length} changed records`);
 	return emitted.length ? [emitted.map((json) => ({ json: json as IDataObject }))] : null;
+}
+
+/**
+ * What a failure does to the trigger. A job that failed or expired is dropped (a failure the
+ * provider knows how to get past moves on, an expired job starts again from the same position);
+ * anything else (the network, a broken download) may mend, so the job is kept and the next poll
+ * resumes it. The poll fails only when it has nothing to show for itself and nothing to keep: a
+ * poll that started the job this time ends quietly instead, so that n8n keeps the job in the
+ * trigger's state (with durable poll cursors, a failing poll's state is discarded).
+ */
+function failureOutcome<Request>(
+	ctx: IPollFunctions,
+	trigger: IncrementalTrigger<Request>,
+	state: TriggerState,
+	pending: TriggerJob<Request>,
+	error: unknown,
+	emittedRows: boolean,
+	startedThisPoll: boolean,
+): 'throw' | 'stop' {
+	const key = trigger.positionName;
+	const message = (error as Error).message;
+	if (error instanceof JobFailedError) {
+		delete state.pendingJob;
+		const recovered: Recovery | undefined =
+			error.state.phase === 'expired' ? { note: 'The next poll starts a new one from the same position.' } : trigger.recover?.(pending, error.state);
+		if (recovered) {
+			if (recovered.position !== undefined) state[key] = recovered.position;
+			if (recovered.retryAfterMs) state.waitUntil = new Date(Date.now() + recovered.retryAfterMs).toISOString();
+			ctx.logger.warn(`${trigger.name}: ${message}. ${recovered.note}`);
+			return 'stop';
+		}
+		if (!emittedRows) return 'throw';
+		ctx.logger.warn(`${trigger.name}: ${message}; the next poll exports from ${state[key] ?? 'the start'} again`);
+		return 'stop';
+	}
+	const kept = `the ${trigger.job.noun} ${pending.id} is kept and the next poll picks it up`;
+	if (emittedRows) {
+		ctx.logger.warn(`${trigger.name}: ${message}; ${kept}`);
+		return 'stop';
+	}
+	if (startedThisPoll && !isCancellation(ctx)) {
+		ctx.logger.error(`${trigger.name}: ${message}; ${kept}`);
+		return 'stop';
+	}
+	return 'throw';
+}
+
+function isCancellation(ctx: IPollFunctions): boolean {
+	return 'getExecutionCancelSignal' in ctx && (ctx as { getExecutionCancelSignal(): AbortSignal | undefined }).getExecutionCancelSignal()?.aborted === true;
 }
 
 function pendingJobOf<Request>(state: TriggerState): TriggerJob<Request> | undefined {
@@ -199,6 +259,7 @@ function remember<Request>(
 /** "Fetch Test Event": a few recent changes; the trigger's state is left alone. */
 async function sample<Request>(ctx: IPollFunctions, trigger: IncrementalTrigger<Request>): Promise<INodeExecutionData[][] | null> {
 	const { job } = trigger;
+	setDeadline(ctx, Date.now() + job.schedule.timeoutMs);
 	const request = await trigger.sampleRequest();
 	const started = await startOrJoin(ctx, job, request, { whenBusy: 'fail' });
 	if (!('id' in started)) return null;

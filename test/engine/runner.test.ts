@@ -106,7 +106,7 @@ describe('export-job runner', () => {
 		provider.script.failNext = 'transient';
 		const notAsked = await run({ page: 1 });
 		assert.match(notAsked.error?.message ?? '', /The scripted export job-1 failed \(transient\)/);
-		assert.match(notAsked.error?.description ?? '', /Resume the scripted export job-1 later/);
+		assert.match(notAsked.error?.description ?? '', /\(Scripted export job-1\)/, 'names the job, with no resume hint for a job that has ended');
 
 		provider.reset();
 		provider.script.failNext = 'permanent';

@@ -82,15 +82,33 @@ describe('4me Trigger', () => {
 		assert.equal(nodeState(state).pendingJob, undefined);
 	});
 
-	it('re-emits on the next poll when a poll fails after the export (at least once, never lost)', async () => {
+	it('keeps the export when its download keeps breaking, and emits its rows on the next poll (never lost)', async () => {
 		const state: IDataObject = {};
 		await poll({ recordTypes: ['organizations'] }, state);
 		emulator.records.upsert('organizations', { id: '43', name: 'Widget Asia', parent: '', remarks: '' });
 		emulator.faults.truncateDownload(20, 10);
-		await assert.rejects(poll({ recordTypes: ['organizations'] }, state));
+		const broken = await poll({ recordTypes: ['organizations'] }, state);
+		assert.equal(broken.items, null);
+		const kept = (nodeState(state).pendingJob as IDataObject | undefined)?.id;
+		assert.ok(kept, 'the export is kept for the next poll');
+		assert.ok(broken.logs.some((line) => line.level === 'error' && new RegExp(`the export ${kept} is kept and the next poll picks it up`).test(line.message)));
 		emulator.faults.reset();
+		const jobs = emulator.jobs.length;
 		const retry = await poll({ recordTypes: ['organizations'] }, state);
 		assert.deepEqual(ids(retry.items), ['43']);
+		assert.equal(emulator.jobs.length, jobs, 'the same export, not a new one');
+	});
+
+	it('fails a poll whose resumed export still cannot be downloaded, and keeps it', async () => {
+		const state: IDataObject = {};
+		await poll({ recordTypes: ['organizations'] }, state);
+		emulator.records.upsert('organizations', { id: '44', name: 'Widget Africa', parent: '', remarks: '' });
+		emulator.faults.truncateDownload(40, 10);
+		await poll({ recordTypes: ['organizations'] }, state);
+		await assert.rejects(poll({ recordTypes: ['organizations'] }, state), /could not be downloaded|transfer ended/);
+		assert.ok((nodeState(state).pendingJob as IDataObject | undefined)?.id);
+		emulator.faults.reset();
+		assert.deepEqual(ids((await poll({ recordTypes: ['organizations'] }, state)).items), ['44']);
 	});
 
 	it('moves a watermark older than 2 months up to what 4me allows, and says so', async () => {
@@ -104,7 +122,7 @@ describe('4me Trigger', () => {
 		assert.equal(job?.state, 'done');
 	});
 
-	it('falls back to the last 2 months when 4me refuses a full export (once a day)', async () => {
+	it('keeps to the full export when 4me refuses it (once a day), and runs it when 4me allows it', async () => {
 		emulator.records.generate('time_entries', 10_001, { updatedSince: new Date(Date.now() - 100 * DAY), updatedUntil: new Date(Date.now() - DAY) });
 		const used = await runFourMe(emulator, { recordTypes: ['time_entries'], options: { rowLimit: 1 } });
 		assert.equal(used.error, undefined, used.error?.message);
@@ -112,12 +130,20 @@ describe('4me Trigger', () => {
 		const state: IDataObject = {};
 		const refused = await poll({ recordTypes: ['time_entries'], startWith: 'full' }, state);
 		assert.equal(refused.items, null);
-		assert.ok(refused.logs.some((line) => line.level === 'warn' && /only once per day.*last 2 months instead/.test(line.message)));
-		const fallback = await poll({ recordTypes: ['time_entries'], startWith: 'full' }, state);
-		const recent = emulator.records.list('time_entries').filter((row) => Date.parse(String(row.updated_at)) > Date.now() - 61 * DAY);
-		assert.ok((fallback.items?.length ?? 0) > 0);
-		assert.ok(Math.abs((fallback.items?.length ?? 0) - recent.length) <= recent.length * 0.05, `${fallback.items?.length} vs ~${recent.length}`);
-		assert.ok(emulator.jobs.at(-1)?.from, 'a partial export');
+		assert.ok(refused.logs.some((line) => line.level === 'warn' && /only once per day.*tries the full export again in 60 minutes.*nothing is skipped/.test(line.message)));
+		assert.equal(nodeState(state).watermark, undefined, 'never narrowed to a partial export');
+
+		const jobs = emulator.jobs.length;
+		assert.equal((await poll({ recordTypes: ['time_entries'], startWith: 'full' }, state)).items, null);
+		assert.equal(emulator.jobs.length, jobs, 'no new export before the hour is over');
+
+		// An hour later, on the next day at 4me:
+		nodeState(state).waitUntil = new Date(Date.now() - 1000).toISOString();
+		emulator.clock.advance(DAY);
+		const full = await poll({ recordTypes: ['time_entries'], startWith: 'full' }, state);
+		assert.equal(full.items?.length, emulator.records.list('time_entries').length, 'every record, old ones included');
+		assert.equal(emulator.jobs.at(-1)?.from, undefined, 'a full export');
+		assert.ok(nodeState(state).watermark, 'changes from then on');
 	});
 
 	it('"Fetch Test Event" shows a small sample and leaves the trigger state alone', async () => {

@@ -24,6 +24,7 @@ export interface FourMeRequest {
 export async function fourMeRequest<T = IDataObject>(ctx: EngineContext, request: FourMeRequest): Promise<ApiResponse<T>> {
 	const { baseUrl, account } = await fourMeBase(ctx);
 	return apiRequest<T>(ctx, {
+		provider: '4me',
 		credentialType: CREDENTIAL_TYPE,
 		method: request.method,
 		url: `${baseUrl}${request.path}`,

@@ -25,6 +25,7 @@ export async function mewsRequest<T>(
 ): Promise<ApiResponse<T>> {
 	const credentials = await ctx.getCredentials(MEWS_CREDENTIAL);
 	return apiRequest<T>(ctx, {
+		provider: 'Mews',
 		credentialType: MEWS_CREDENTIAL,
 		method: 'POST',
 		url: `${mewsPlatformAddress(credentials)}/api/connector/v1/${operation}`,
