@@ -8,7 +8,7 @@ import { JobFailedError, waitForJob, type PollSchedule, type WaitResult } from '
 import { forEachFileWithFreshLinks } from './links';
 import { filesToBinary, filesToRows } from './output';
 import type { ParseOptions } from './parse';
-import { backoffMs } from './retry';
+import { backoffMs, describeWait } from './retry';
 import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState } from './types';
 
 // The life cycle of a provider's export job, written once: a provider describes its job (how
@@ -103,7 +103,8 @@ export async function startOrJoin<Request>(
 	request: Request,
 	options: Pick<RunOptions, 'whenBusy'>,
 ): Promise<Started> {
-	const deadline = Date.now() + job.schedule.timeoutMs;
+	const firstAsked = Date.now();
+	const deadline = firstAsked + job.schedule.timeoutMs;
 	for (let attempt = 0; ; attempt++) {
 		const answer = await job.start(request);
 		if ('started' in answer) {
@@ -138,9 +139,11 @@ export async function startOrJoin<Request>(
 					(answer.busy ? ` ${job.provider} said: "${answer.busy}"` : ''),
 			});
 		}
+		const waited = describeWait(Date.now() - firstAsked);
 		if (other) {
-			ctx.logger.info(`${job.provider} is busy with ${job.noun} ${other.id} (${what}), which this node started: waiting for it before starting ours`);
+			ctx.logger.warn(`${job.provider} is busy with ${job.noun} ${other.id} (${what}), which this node started: waiting for it before starting ours (waited ${waited} so far)`);
 			// Its outcome is not ours: only that it stopped running matters.
+			const before = Date.now();
 			await waitForJob(ctx, {
 				jobLabel: jobLabel(job, other.id),
 				resumeHint: '',
@@ -148,9 +151,13 @@ export async function startOrJoin<Request>(
 				schedule: { ...job.schedule, timeoutMs: Math.max(1, deadline - Date.now()) },
 				onTimeout: 'return',
 			}).catch(() => undefined);
+			// However the wait ended, the provider is never asked again at once.
+			if (Date.now() - before < job.schedule.firstIntervalMs) await sleepUnlessCancelled(ctx, job.schedule.firstIntervalMs);
 		} else {
 			const wait = Math.min(backoffMs(attempt, job.schedule.firstIntervalMs, job.schedule.maxIntervalMs, 1.5), Math.max(0, deadline - Date.now()));
-			ctx.logger.info(`${job.provider} is busy with ${busy?.another(request) ?? `another ${job.noun}`}: trying again in ${Math.ceil(wait / 1000)} s`);
+			const line = `${job.provider} is busy with ${busy?.another(request) ?? `another ${job.noun}`}, started outside this node: trying again in ${describeWait(wait)} (waited ${waited} so far)`;
+			if (attempt === 0 || wait >= 30_000) ctx.logger.warn(line);
+			else ctx.logger.info(line);
 			await sleepUnlessCancelled(ctx, wait);
 		}
 	}

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError, isNodeError } from './errors';
 import { openDownload, type DownloadOptions } from './download';
-import { parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
+import { BrokenFileError, MarkupError, parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
 import type { EngineContext, ExportFile } from './types';
 
 export type OutputMode = 'rows' | 'file';
@@ -34,6 +34,7 @@ export async function filesToRows(
 		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const parse: ParseOptions = {
 			...options.parse,
+			maxEntryBytes: options.parse.maxEntryBytes ?? options.download.maxBytes,
 			declared: file.format ?? options.parse.declared,
 			tags: file.recordType ? { ...options.parse.tags, [RECORD_TYPE_KEY]: file.recordType } : options.parse.tags,
 		};
@@ -48,17 +49,38 @@ export async function filesToRows(
 				if (items.length >= limit) break;
 			}
 		} catch (error) {
-			const xlsxHint =
-				error instanceof UnreadableFormatError && error.format === 'xlsx'
-					? 'Set "Output" to "File" to get the file, then read it with the Extract From File node.'
-					: undefined;
-			throw asNodeError(ctx.getNode(), error, [xlsxHint, options.download.errorContext].filter(Boolean).join(' '));
+			throw fileError(ctx, error, file, download.fileName, options.download.errorContext);
 		} finally {
 			download.cancel();
 		}
 	}
 	if (items.length >= limit) ctx.logger.info(`Stopped at the row limit of ${limit} rows`);
 	return items;
+}
+
+/** A file that could not be read as rows: what is wrong, which file from which host, the job. */
+function fileError(ctx: EngineContext, error: unknown, file: ExportFile, downloadedName: string | undefined, errorContext?: string) {
+	if (isNodeError(error)) return error;
+	const xlsxHint =
+		error instanceof UnreadableFormatError && error.format === 'xlsx'
+			? 'Set "Output" to "File" to get the file, then read it with the Extract From File node.'
+			: undefined;
+	if (!(error instanceof BrokenFileError) && !(error instanceof UnreadableFormatError)) {
+		return asNodeError(ctx.getNode(), error, [xlsxHint, errorContext].filter(Boolean).join(' '));
+	}
+	const where = `(${file.name ?? downloadedName ?? 'the export file'} from ${hostOf(file.url)})`;
+	const markupHint = error instanceof MarkupError ? 'A proxy, gateway or login page answered instead of the file host; try again later.' : undefined;
+	return new NodeOperationError(ctx.getNode(), `${error.message} ${where}`, {
+		description: [xlsxHint, markupHint, errorContext].filter(Boolean).join(' ') || undefined,
+	});
+}
+
+function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return 'an invalid address';
+	}
 }
 
 export interface FileOutputOptions {

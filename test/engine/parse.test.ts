@@ -171,3 +171,49 @@ describe('format detection and parseFile', () => {
 		await assert.rejects(collect(parseFile({ chunks: [bytes], fileName: 'requests.xlsx' })), /Excel \(xlsx\) file/);
 	});
 });
+
+describe('hostile files', () => {
+	it('says an HTML page came back where CSV or JSON was due, whatever the name or type says', async () => {
+		const page = '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>\n';
+		for (const clues of [{ fileName: 'export.csv' }, { contentType: 'text/csv' }, { fileName: 'x.json' }, {}]) {
+			await assert.rejects(collect(parseFile({ chunks: [Buffer.from(page)], ...clues })), /An HTML page came back instead of the export file \("502 Bad Gateway"\)/);
+		}
+	});
+
+	it('fails on an empty file where the provider always sends a header, and reads it as no rows otherwise', async () => {
+		await assert.rejects(collect(parseFile({ chunks: [], fileName: 'people.csv' }, { emptyIsBroken: 'a header is due' })), /people\.csv is empty \(0 bytes\), but a header is due/);
+		assert.deepEqual(await collect(parseFile({ chunks: [], fileName: 'people.csv' })), []);
+	});
+
+	it('refuses a record longer than 32 MB instead of holding it', async () => {
+		const noLineBreaks = (function* () {
+			yield Buffer.from('id,name\n1,"');
+			for (let i = 0; i < 600; i++) yield Buffer.alloc(64 * 1024, 0x61);
+		})();
+		await assert.rejects(collect(parseFile({ chunks: noLineBreaks, fileName: 'x.csv' })), /a record \(a line, or a quoted value\) longer than 32 MB/);
+	});
+
+	it('stops a zip bomb before it inflates, and applies Max File Size to what a zip entry inflates to', async () => {
+		const zip = new JSZip();
+		zip.file('bomb.csv', Buffer.alloc(200 * 1024 * 1024, 0x30), { compression: 'DEFLATE' });
+		const bomb = await zip.generateAsync({ type: 'uint8array' });
+		assert.ok(bomb.length < 1024 * 1024, `${bomb.length} bytes compressed`);
+		await assert.rejects(collect(parseFile({ chunks: [bomb], fileName: 'x.zip' })), /inflates to more than 200 times its compressed size.*a zip bomb/);
+
+		const small = new JSZip();
+		small.file('people.csv', 'id,name\n' + '1,Ada\n'.repeat(1000));
+		const bytes = await small.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+		await assert.rejects(collect(parseFile({ chunks: [bytes], fileName: 'x.zip' }, { maxEntryBytes: 1000 })), /people\.csv inflates to more than the Max File Size of 1000 bytes/);
+	});
+
+	it('reads a zip in its own order, or in the order asked for, and never uses entry names as paths', async () => {
+		const zip = new JSZip();
+		zip.file('people_contact_details.csv', 'id\nc1\n');
+		zip.file('people.csv', 'id\np1\n');
+		zip.file('../../etc/passwd.csv', 'id\nx1\n');
+		const bytes = await zip.generateAsync({ type: 'uint8array' });
+		const ids = async (options = {}) => (await collect(parseFile({ chunks: [bytes], fileName: 'x.zip' }, options))).map((row) => row.id);
+		assert.deepEqual(await ids(), ['c1', 'p1', 'x1']);
+		assert.deepEqual(await ids({ orderEntries: (names: string[]) => [...names].reverse() }), ['x1', 'p1', 'c1']);
+	});
+});

@@ -58,7 +58,7 @@ describe('export-job runner', () => {
 		assert.equal(result.error, undefined, result.error?.message);
 		assert.equal(provider.starts.length, 3);
 		assert.equal(result.items.length, 1);
-		assert.ok(result.logs.some((line) => /Scripted is busy with another export: trying again in/.test(line.message)));
+		assert.ok(result.logs.some((line) => /Scripted is busy with another export, started outside this node: trying again in/.test(line.message)));
 	});
 
 	it('fails when busy and asked to fail, naming who holds the slot', async () => {

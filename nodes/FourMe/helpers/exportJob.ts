@@ -55,9 +55,19 @@ export function readSchedule(options: IDataObject): PollSchedule {
 
 /** `types`: the types requested, when known; a zip's entries are matched against them (else all types). */
 export function readParseOptions(options: IDataObject, types: string[] = EXPORT_TYPES): ParseOptions {
+	const typeOf = (name: string) => recordTypeOfEntry(name, types);
 	return {
 		csv: { stripInjectionGuard: options.removeInjectionGuard !== false, delimiter: ',' },
-		recordTypeOfEntry: (name) => recordTypeOfEntry(name, types),
+		recordTypeOfEntry: typeOf,
+		// Rows of several types come in the order the user chose them (entries of other types last).
+		orderEntries: (names) => {
+			const rank = (name: string) => {
+				const index = types.indexOf(typeOf(name) ?? '');
+				return index < 0 ? types.length : index;
+			};
+			return names.map((name, position) => ({ name, position })).sort((a, b) => rank(a.name) - rank(b.name) || a.position - b.position).map(({ name }) => name);
+		},
+		emptyIsBroken: "4me's export files always start with a header row",
 	};
 }
 

@@ -205,7 +205,13 @@ export function exportState(found: MewsExport | undefined, id: string): JobState
 				description: `Mews keeps export files for about a week${found.ExpiresUtc ? ` (this one until ${found.ExpiresUtc})` : ''}. Start a new export.`,
 			};
 		default:
-			return { phase: 'running', progress: String(found.Status) };
+			// A status this node does not know: waiting for it could last for ever.
+			return {
+				phase: 'failed',
+				code: 'UnknownStatus',
+				reason: `The Mews export ${id} is in a status this node does not know: ${JSON.stringify(found.Status ?? null)}`,
+				description: 'Mews documents Pending, Processing, Success, Failed and Expired. Get the export later with Download Export, or report this status.',
+			};
 	}
 }
 

@@ -1,4 +1,4 @@
-import { BrokenFileError } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
 import Papa from 'papaparse';
 
 import type { ByteChunks, Row } from '../types';
@@ -32,7 +32,10 @@ export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): A
 		pending += text;
 		const cut = lastRecordEnd(pending, scanFrom, inQuotes);
 		inQuotes = cut.inQuotes;
-		if (cut.end < 0) continue;
+		if (cut.end < 0) {
+			if (pending.length > MAX_RECORD_CHARS) throw recordTooLong('a record (a line, or a quoted value)');
+			continue;
+		}
 		const complete = pending.slice(0, cut.end + 1);
 		pending = pending.slice(cut.end + 1);
 		const rows = records.parse(complete);

@@ -3,9 +3,11 @@ import { parseCsv, type CsvOptions } from './csv';
 import { detectFormat } from './detect';
 import { parseJsonDocument } from './json';
 import { parseJsonLines } from './jsonl';
+import { BrokenFileError, MarkupError } from './errors';
 import { zipEntries } from './zip';
 
 export { detectFormat } from './detect';
+export { BrokenFileError, MarkupError } from './errors';
 
 export const RECORD_TYPE_KEY = '_recordType';
 
@@ -17,6 +19,12 @@ export interface ParseOptions {
 	recordTypeOfEntry?: (entryName: string) => string | undefined;
 	/** Fields put first in every row. */
 	tags?: Row;
+	/** The most bytes a zip entry may inflate to (the node's Max File Size). */
+	maxEntryBytes?: number;
+	/** The order to read a zip's entries in (default: the zip's own). */
+	orderEntries?: (names: string[]) => string[];
+	/** Why an empty file is wrong for this provider ("4me's CSV files always have a header row"); default: empty means no rows. */
+	emptyIsBroken?: string;
 }
 
 export interface FileToParse {
@@ -42,8 +50,12 @@ export class UnreadableFormatError extends Error {
 /** Rows of a downloaded file in batches, whatever its format; zip entries are parsed one by one. */
 export async function* parseFile(file: FileToParse, options: ParseOptions = {}): AsyncGenerator<Row[]> {
 	const { head, chunks } = await peek(file.chunks);
-	if (!head) return;
+	if (!head) {
+		if (options.emptyIsBroken) throw new BrokenFileError(`The export file ${file.fileName ?? ''} is empty (0 bytes), but ${options.emptyIsBroken}`.replace('  ', ' '));
+		return;
+	}
 	const format = detectFormat({ head, contentType: file.contentType, fileName: file.fileName, declared: options.declared });
+	if (format !== 'zip' && format !== 'xlsx') checkNotMarkup(head);
 	switch (format) {
 		case 'csv':
 			yield* parseCsv(chunks, { ...options.csv, tags: options.tags });
@@ -55,7 +67,7 @@ export async function* parseFile(file: FileToParse, options: ParseOptions = {}):
 			yield* parseJsonDocument(chunks, options.tags);
 			return;
 		case 'zip':
-			for await (const entry of zipEntries(chunks)) {
+			for await (const entry of zipEntries(chunks, { maxEntryBytes: options.maxEntryBytes, orderEntries: options.orderEntries })) {
 				const recordType = options.recordTypeOfEntry?.(entry.name);
 				yield* parseFile(
 					{ chunks: entry.chunks, fileName: entry.name },
@@ -70,6 +82,15 @@ export async function* parseFile(file: FileToParse, options: ParseOptions = {}):
 		default:
 			throw new UnreadableFormatError(format, file.fileName);
 	}
+}
+
+const MARKUP = /^(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<\?xml)/i;
+
+/** An HTML page (a proxy's error page, a login page) where CSV or JSON was due. */
+function checkNotMarkup(head: Uint8Array): void {
+	const text = new TextDecoder('utf-8').decode(head.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart();
+	if (!MARKUP.test(text)) return;
+	throw new MarkupError(/<title>([^<]{1,120})<\/title>/i.exec(text)?.[1]?.trim());
 }
 
 /** The first non-empty chunk, and the chunks again from the start. */

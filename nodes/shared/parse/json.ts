@@ -1,4 +1,4 @@
-import { BrokenFileError } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
 import type { ByteChunks, Row } from '../types';
 import { INVALID, parseJson, parseJsonLines, toRow } from './jsonl';
 
@@ -77,6 +77,7 @@ class RecordScanner {
 	/** The top-level object as text while it has shown no array (it may be the only row). */
 	private kept: string[] = [];
 	private keptFrom = 0;
+	private keptChars = 0;
 	private arrayFound = false;
 	private topLevelIsObject = false;
 	recordCount = 0;
@@ -163,6 +164,7 @@ class RecordScanner {
 			}
 		}
 		this.compact(i, last);
+		if (this.buffer.length > MAX_RECORD_CHARS) throw recordTooLong('a record');
 		if (last && this.mode !== 'after' && this.mode !== 'start') {
 			throw new BrokenFileError(`The JSON file ends before its data does (after ${this.recordCount} records)`);
 		}
@@ -202,7 +204,11 @@ class RecordScanner {
 	}
 
 	private keepUpTo(buffer: string, end: number) {
-		if (!this.arrayFound && this.topLevelIsObject) this.kept.push(buffer.slice(this.keptFrom, end));
+		if (!this.arrayFound && this.topLevelIsObject) {
+			this.kept.push(buffer.slice(this.keptFrom, end));
+			this.keptChars += end - this.keptFrom;
+			if (this.keptChars > MAX_RECORD_CHARS) throw recordTooLong('an object');
+		}
 		this.keptFrom = end;
 	}
 

@@ -1,4 +1,4 @@
-import { BrokenFileError } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
 import type { ByteChunks, Row } from '../types';
 
 /**
@@ -9,6 +9,7 @@ import type { ByteChunks, Row } from '../types';
 export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefore = 0): AsyncGenerator<Row[]> {
 	const decoder = new TextDecoder('utf-8');
 	let pieces: string[] = [];
+	let pendingChars = 0;
 	let lineNumber = linesBefore;
 	const toRows = (text: string): Row[] => {
 		const rows: Row[] = [];
@@ -29,11 +30,14 @@ export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefor
 		const end = text.lastIndexOf('\n');
 		if (end < 0) {
 			pieces.push(text);
+			pendingChars += text.length;
+			if (pendingChars > MAX_RECORD_CHARS) throw recordTooLong('a line');
 			continue;
 		}
 		pieces.push(text.slice(0, end));
 		const rows = toRows(pieces.join(''));
 		pieces = [text.slice(end + 1)];
+		pendingChars = pieces[0].length;
 		if (rows.length) yield rows;
 	}
 	pieces.push(decoder.decode());

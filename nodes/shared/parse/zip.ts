@@ -8,19 +8,68 @@ export interface ZipEntry {
 	chunks: AsyncIterable<Uint8Array>;
 }
 
+export interface ZipOptions {
+	/** The most bytes one entry may inflate to (the node's Max File Size). */
+	maxEntryBytes?: number;
+	/** The order to read entries in (default: as the zip lists them). */
+	orderEntries?: (names: string[]) => string[];
+}
+
+/** An entry inflating to more than this many times its compressed size, and to more than... */
+const MAX_RATIO = 200;
+/** ...this, is a zip bomb, not data: CSV and JSON compress 5 to 20 times. */
+const RATIO_CHECK_FROM_BYTES = 64 * 1024 * 1024;
+
 /**
- * The files inside a zip, in name order, each streamed as it is inflated. A zip's index
- * sits at its end, so the compressed archive itself is held in memory.
+ * The files inside a zip, in the zip's order, each streamed as it is inflated. A zip's index
+ * sits at its end, so the compressed archive itself is held in memory. Names are only read:
+ * nothing is written to disk, so `../` in a name cannot reach anywhere.
  */
-export async function* zipEntries(chunks: ByteChunks): AsyncGenerator<ZipEntry> {
+export async function* zipEntries(chunks: ByteChunks, options: ZipOptions = {}): AsyncGenerator<ZipEntry> {
 	const parts: Uint8Array[] = [];
 	for await (const chunk of chunks) parts.push(chunk);
 	const zip = await JSZip.loadAsync(Buffer.concat(parts), { createFolders: false });
-	const files = Object.values(zip.files)
-		.filter((file) => !file.dir && !isMacMetadata(file.name))
-		.sort((a, b) => a.name.localeCompare(b.name));
+	const files = Object.values(zip.files).filter((file) => !file.dir && !isMacMetadata(file.name));
+	const order = options.orderEntries?.(files.map((file) => file.name));
+	if (order) files.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 	for (const file of files) {
-		yield { name: file.name, chunks: entryContent(file) };
+		const limits = entryLimits(file, options);
+		yield { name: file.name, chunks: limited(entryContent(file), file.name, limits) };
+	}
+}
+
+interface EntryLimits {
+	maxBytes?: number;
+	compressedBytes?: number;
+}
+
+function entryLimits(file: JSZip.JSZipObject, options: ZipOptions): EntryLimits {
+	const stored = (file as unknown as { _data?: StoredEntry })._data;
+	const compressedBytes = typeof stored?.compressedSize === 'number' ? stored.compressedSize : undefined;
+	const declared = stored?.uncompressedSize;
+	const limits = { maxBytes: options.maxEntryBytes, compressedBytes };
+	// What the zip declares is checked before inflating anything; what inflates is counted as it comes.
+	if (typeof declared === 'number') checkSize(declared, file.name, limits);
+	return limits;
+}
+
+async function* limited(chunks: AsyncIterable<Uint8Array>, name: string, limits: EntryLimits): AsyncGenerator<Uint8Array> {
+	let inflated = 0;
+	for await (const chunk of chunks) {
+		inflated += chunk.length;
+		checkSize(inflated, name, limits);
+		yield chunk;
+	}
+}
+
+function checkSize(bytes: number, name: string, limits: EntryLimits): void {
+	if (limits.maxBytes !== undefined && bytes > limits.maxBytes) {
+		throw new BrokenFileError(`The zip entry ${name} inflates to more than the Max File Size of ${limits.maxBytes} bytes`);
+	}
+	if (limits.compressedBytes && bytes > RATIO_CHECK_FROM_BYTES && bytes > limits.compressedBytes * MAX_RATIO) {
+		throw new BrokenFileError(
+			`The zip entry ${name} inflates to more than ${MAX_RATIO} times its compressed size (${limits.compressedBytes} bytes): a zip bomb, not an export`,
+		);
 	}
 }
 
@@ -28,6 +77,7 @@ export async function* zipEntries(chunks: ByteChunks): AsyncGenerator<ZipEntry> 
 interface StoredEntry {
 	compression?: { magic?: string };
 	compressedContent?: unknown;
+	compressedSize?: number;
 	uncompressedSize?: number;
 }
 
