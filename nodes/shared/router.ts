@@ -50,6 +50,6 @@ export async function route(ctx: IExecuteFunctions, operations: Operations): Pro
 	return [output];
 }
 
-function errorItem(error: { message: string; description?: string | null }, pairedItem: INodeExecutionData['pairedItem']): INodeExecutionData {
+export function errorItem(error: { message: string; description?: string | null }, pairedItem: INodeExecutionData['pairedItem']): INodeExecutionData {
 	return { json: { error: error.message, description: error.description ?? null }, pairedItem };
 }

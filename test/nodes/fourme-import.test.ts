@@ -100,4 +100,21 @@ describe('4me node: import', () => {
 		assert.equal(status.created, 1);
 		assert.equal(status.succeeded, true);
 	});
+
+	it('gives each input file its own result, an error item with Continue On Fail, and checks every file before uploading one', async () => {
+		const good = (name: string) => csvItem(`Name\r\n${name}\r\n`, `${name}.csv`);
+		const broken = csvItem('Name,Name\r\nTwice\r\n', 'broken.csv');
+		const before = emulator.imports.length;
+		const refused = await runFourMe(emulator, importParameters({ importType: 'teams' }), { input: [good('Alpha'), good('Beta'), broken] });
+		assert.match(refused.error?.message ?? '', /"broken\.csv" \(item 3\) repeats the column "Name"/);
+		assert.equal(emulator.imports.length, before, 'nothing was uploaded: the third file was checked first');
+
+		const each = await runFourMe(emulator, importParameters({ importType: 'teams' }), { input: [good('Gamma'), broken, good('Delta')], continueOnFail: true });
+		assert.equal(each.items.length, 3);
+		assert.deepEqual(each.items.map((item) => item.pairedItem), [{ item: 0 }, { item: 1 }, { item: 2 }]);
+		assert.equal(each.items[0].json.created, 1);
+		assert.match(String(each.items[1].json.error), /repeats the column "Name"/);
+		assert.equal(each.items[2].json.created, 1);
+		assert.equal(emulator.imports.length, before + 2);
+	});
 });

@@ -1,5 +1,8 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties, IPairedItemData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, IPairedItemData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
+
+import { asNodeError } from '../../../shared/errors';
+import { errorItem } from '../../../shared/router';
 
 import { DEFAULT_POLL_SCHEDULE, waitForJob } from '../../../shared/job';
 import { showFor, waitOptions } from '../../../shared/description';
@@ -81,9 +84,42 @@ export async function readImportFiles(ctx: IExecuteFunctions): Promise<ImportFil
 	return files;
 }
 
-export async function uploadImport(ctx: IExecuteFunctions, file: ImportFile): Promise<string> {
-	validateImportFile(ctx, file.data, file.label);
-	return startImport(ctx, ctx.getNodeParameter('importType', 0) as string, file.data, file.fileName);
+/**
+ * Runs one import per file, one after another (the order of types matters to 4me). Each file
+ * gets its own output item; with Continue On Fail a failing file gets an error item and the
+ * others go on. Without it, every file is checked before the first upload, and an upload that
+ * fails says which files 4me has already imported: their results are not lost from sight.
+ */
+export async function forEachImport(
+	ctx: IExecuteFunctions,
+	handle: (token: string, file: ImportFile) => Promise<IDataObject>,
+): Promise<INodeExecutionData[]> {
+	const files = await readImportFiles(ctx);
+	const continueOnFail = ctx.continueOnFail();
+	if (!continueOnFail) for (const file of files) validateImportFile(ctx, file.data, file.label);
+	const type = ctx.getNodeParameter('importType', 0) as string;
+	const output: INodeExecutionData[] = [];
+	const imported: string[] = [];
+	for (const file of files) {
+		try {
+			validateImportFile(ctx, file.data, file.label);
+			const token = await startImport(ctx, type, file.data, file.fileName);
+			ctx.logger.info(`4me import started: ${token} (${file.label})`);
+			imported.push(`${file.label}: ${token}`);
+			output.push({ json: await handle(token, file), pairedItem: file.pairedItem });
+		} catch (error) {
+			const nodeError = asNodeError(ctx.getNode(), error);
+			if (continueOnFail) {
+				output.push(errorItem(nodeError, file.pairedItem));
+				continue;
+			}
+			if (imported.length) {
+				nodeError.description = [nodeError.description, `Already imported before this one (see Get Import Status): ${imported.join('; ')}.`].filter(Boolean).join(' ');
+			}
+			throw nodeError;
+		}
+	}
+	return output;
 }
 
 /** Waits for an import and describes how it ended, with the lines of its log. */

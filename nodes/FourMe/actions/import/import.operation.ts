@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { optionsCollection } from '../export/common';
-import { forImportOperations, importFileFields, importOutcome, importWaitOptions, readImportFiles, uploadImport } from './common';
+import { forEachImport, forImportOperations, importFileFields, importOutcome, importWaitOptions } from './common';
 
 export const description: INodeProperties[] = forImportOperations(['import'], [
 	...importFileFields,
@@ -14,11 +14,5 @@ export const description: INodeProperties[] = forImportOperations(['import'], [
  */
 export async function executeAll(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-	const output: INodeExecutionData[] = [];
-	for (const file of await readImportFiles(this)) {
-		const token = await uploadImport(this, file);
-		this.logger.info(`4me import started: ${token}`);
-		output.push({ json: await importOutcome(this, token, options), pairedItem: file.pairedItem });
-	}
-	return output;
+	return forEachImport(this, async (token) => importOutcome(this, token, options));
 }
