@@ -17,12 +17,17 @@ import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState 
 // parses, emits rows or files, and runs a chain to its end.
 
 /** What a provider's start request answered. */
-export type StartAnswer =
+export type StartAnswer<Request = unknown> =
 	| { started: string; details?: IDataObject }
 	/** Another job holds the provider's slot (Mews: one export per entity type); the provider's words. */
 	| { busy: string }
 	/** Nothing to export (4me's 204 for a partial export with no changes); why, for the log. */
-	| { nothing: string };
+	| { nothing: string }
+	/**
+	 * Too large for one job: start this narrower request instead (Rebilly: the first half of the
+	 * date range); `next` goes on with the rest. Why, for the log.
+	 */
+	| { narrower: Request; why: string };
 
 /** Jobs with the same key take turns at the provider. */
 export interface BusyRule<Request> {
@@ -47,7 +52,7 @@ export interface ExportJob<Request> {
 	resumeHint(id: string): string;
 	/** The user's poll schedule (defaults and options applied). */
 	schedule: PollSchedule;
-	start(request: Request): Promise<StartAnswer>;
+	start(request: Request): Promise<StartAnswer<Request>>;
 	/** One status check, mapped onto the engine's job phases. */
 	status(id: string, request?: Request): Promise<JobState>;
 	/**
@@ -82,8 +87,9 @@ export interface RunOptions {
 	retryFailedOnce: boolean;
 }
 
-export type Started =
-	| { id: string; details?: IDataObject; joined: boolean }
+export type Started<Request = unknown> =
+	/** `request`: what was started, narrower than asked when the provider said it was too large. */
+	| { id: string; details?: IDataObject; joined: boolean; request: Request }
 	| { nothing: string }
 	/** Only with `whenBusy: 'skip'`. */
 	| { busy: string };
@@ -102,15 +108,21 @@ export async function startOrJoin<Request>(
 	job: ExportJob<Request>,
 	request: Request,
 	options: Pick<RunOptions, 'whenBusy'>,
-): Promise<Started> {
+): Promise<Started<Request>> {
 	const firstAsked = Date.now();
 	const deadline = firstAsked + job.schedule.timeoutMs;
 	for (let attempt = 0; ; attempt++) {
 		const answer = await job.start(request);
+		if ('narrower' in answer) {
+			ctx.logger.info(`${job.provider}: ${answer.why}`);
+			request = answer.narrower;
+			attempt = -1;
+			continue;
+		}
 		if ('started' in answer) {
 			rememberStarted(ctx, job, request, answer.started);
 			ctx.logger.info(`${jobLabel(job, answer.started)} started`);
-			return { id: answer.started, details: answer.details, joined: false };
+			return { id: answer.started, details: answer.details, joined: false, request };
 		}
 		if ('nothing' in answer) {
 			ctx.logger.info(`${job.provider}: ${answer.nothing}`);
@@ -121,7 +133,7 @@ export async function startOrJoin<Request>(
 		const same = running.find((started) => started.request === requestKeyOf(job, request));
 		if (same) {
 			ctx.logger.info(`${jobLabel(job, same.id)} of the same records is already running: using it`);
-			return { id: same.id, joined: true };
+			return { id: same.id, joined: true, request };
 		}
 		if (options.whenBusy === 'skip') return answer;
 		const other = running[0];
@@ -297,8 +309,9 @@ export async function runExport<Request>(
 	for (let current: Request | undefined = request, index = 1; current !== undefined; index++) {
 		if (index > 1) ctx.logger.info(`${job.provider}: ${job.noun} ${index} of the chain`);
 		setDeadline(ctx, Date.now() + job.schedule.timeoutMs);
-		const started: Started = await startOrJoin(ctx, job, current, options);
+		const started: Started<Request> = await startOrJoin(ctx, job, current, options);
 		if (!('id' in started)) break;
+		current = started.request;
 		const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
 		if (!('finished' in result)) break; // onTimeout 'fail' throws instead
 		const remaining = limit === Infinity ? 0 : limit - items.length;

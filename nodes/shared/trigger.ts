@@ -130,9 +130,9 @@ export async function pollIncremental<Request>(
 				ctx.logger.warn(`${trigger.name}: ${job.provider} is busy with another ${job.noun}${started.busy ? ` (${started.busy})` : ''}; trying again on the next poll`);
 				break;
 			}
-			pending = { id: started.id, request, startedAt };
+			pending = { id: started.id, request: started.request, startedAt };
 			// Remembered before waiting: if this poll ends early, the next one resumes this job.
-			state.pendingJob = { id: pending.id, startedAt, request: request as IDataObject };
+			state.pendingJob = { id: pending.id, startedAt, request: pending.request as IDataObject };
 		}
 
 		let finished: FinishedJob<Request>;

@@ -78,7 +78,7 @@ describe('export-job runner', () => {
 		provider.script.busyStarts = 1;
 		const second = await executeNode({ node: runnerTestNode(startOnly), mode: 'trigger', staticData });
 		assert.equal(second.error, undefined, second.error?.message);
-		assert.deepEqual(second.items[0].json, { id: first.items[0].json.id, joined: true });
+		assert.deepEqual(second.items[0].json, { id: first.items[0].json.id, joined: true, request: { page: 1, key: 'k' } });
 		assert.equal(provider.jobs.length, 1);
 	});
 
@@ -145,5 +145,14 @@ describe('export-job runner', () => {
 		const collected = await executeNode({ node: runnerTestNode((ctx) => collectJob(ctx, provider.job(), id, rowsOutput)) });
 		assert.equal(collected.error, undefined, collected.error?.message);
 		assert.deepEqual(collected.items.map((item) => item.json), [{ page: 7 }]);
+	});
+
+	it('narrows a job the provider finds too large, then goes on with the rest, each part once', async () => {
+		provider.script.maxRange = 2;
+		provider.rowsFor = (request) => [{ from: request.since, to: request.until }];
+		const result = await run({ since: '0', until: '7' });
+		assert.equal(result.error, undefined, result.error?.message);
+		assert.deepEqual(result.items.map((item) => `${item.json.from}-${item.json.to}`), ['0-1', '1-2', '2-4', '4-5', '5-7']);
+		assert.ok(result.logs.some((line) => /7 moments are too many, trying 0 to 3/.test(line.message)));
 	});
 });

@@ -26,6 +26,8 @@ export interface TestRequest extends IDataObject {
 	pages?: number;
 	since?: string;
 	until?: string;
+	/** The end of the whole range, when a too-large range was narrowed. */
+	end?: string;
 	key?: string;
 }
 
@@ -56,6 +58,8 @@ export interface Script {
 	refuseFirstDownload: boolean;
 	/** Each status check takes this long. */
 	statusDelayMs: number;
+	/** Ranges (since..until) wider than this are refused as too large. */
+	maxRange?: number;
 }
 
 export class ScriptedProvider {
@@ -105,7 +109,10 @@ export class ScriptedProvider {
 				if (this.script.statusDelayMs) await new Promise((resolve) => setTimeout(resolve, this.script.statusDelayMs));
 				return this.status(id);
 			},
-			next: (request) => (request.page && request.pages && request.page < request.pages ? { ...request, page: request.page + 1 } : undefined),
+			next: (request) => {
+				if (request.end !== undefined && Number(request.until) < Number(request.end)) return { ...request, since: request.until, until: request.end };
+				return request.page && request.pages && request.page < request.pages ? { ...request, page: request.page + 1 } : undefined;
+			},
 			busy: {
 				keyOf: (request) => request.key ?? 'all',
 				running: () => 'an export',
@@ -118,8 +125,14 @@ export class ScriptedProvider {
 		};
 	}
 
-	private start(request: TestRequest): StartAnswer {
+	private start(request: TestRequest): StartAnswer<TestRequest> {
 		this.starts.push(request);
+		// Too large: a range wider than maxRange is refused with its first half to try instead.
+		const span = Number(request.until) - Number(request.since);
+		if (this.script.maxRange !== undefined && span > this.script.maxRange) {
+			const half = { ...request, until: String(Number(request.since) + Math.floor(span / 2)), end: request.end ?? request.until };
+			return { narrower: half, why: `${span} moments are too many, trying ${half.since} to ${half.until}` };
+		}
 		if (this.script.busyStarts > 0) {
 			this.script.busyStarts--;
 			return { busy: 'another export is running' };
