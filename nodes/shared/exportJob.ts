@@ -64,6 +64,8 @@ export interface ExportJob<Request> {
 	linkValidityMs?: number;
 	/** The next job of a chain (a cursor, the next date range), or undefined after the last. */
 	next?(request: Request, done: DoneJobState): Request | undefined;
+	/** How to go on from a job of a chain after a failure (its cursor, its range), for errors mid-chain. */
+	resumeFrom?(request: Request): string;
 	busy?: BusyRule<Request>;
 	/** Compares requests, so that an identical running job is joined; default: their JSON. */
 	requestKey?(request: Request): string;
@@ -306,20 +308,39 @@ export async function runExport<Request>(
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
 	const limit = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
-	for (let current: Request | undefined = request, index = 1; current !== undefined; index++) {
-		if (index > 1) ctx.logger.info(`${job.provider}: ${job.noun} ${index} of the chain`);
+	let finishedJobs = 0;
+	for (let current: Request | undefined = request; current !== undefined; ) {
+		if (finishedJobs > 0) ctx.logger.info(`${job.provider}: ${job.noun} ${finishedJobs + 1} of the chain`);
 		setDeadline(ctx, Date.now() + job.schedule.timeoutMs);
-		const started: Started<Request> = await startOrJoin(ctx, job, current, options);
-		if (!('id' in started)) break;
-		current = started.request;
-		const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
-		if (!('finished' in result)) break; // onTimeout 'fail' throws instead
-		const remaining = limit === Infinity ? 0 : limit - items.length;
-		for (const item of await emitJob(ctx, job, result.finished, { ...output, rowLimit: remaining })) items.push(item);
-		if (items.length >= limit) break;
-		current = job.next?.(current, result.finished.done);
+		try {
+			const started: Started<Request> = await startOrJoin(ctx, job, current, options);
+			if (!('id' in started)) break;
+			current = started.request;
+			const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
+			if (!('finished' in result)) break; // onTimeout 'fail' throws instead
+			const remaining = limit === Infinity ? 0 : limit - items.length;
+			for (const item of await emitJob(ctx, job, result.finished, { ...output, rowLimit: remaining })) items.push(item);
+			finishedJobs++;
+			if (items.length >= limit) break;
+			current = job.next?.(current, result.finished.done);
+		} catch (error) {
+			throw withChainProgress(ctx, job, error, current, finishedJobs, items.length);
+		}
 	}
 	return items;
+}
+
+/** An error in a chain says how far the chain got and how to go on without starting over. */
+function withChainProgress<Request>(ctx: EngineContext, job: ExportJob<Request>, error: unknown, current: Request, finishedJobs: number, rows: number) {
+	const nodeError = asNodeError(ctx.getNode(), error);
+	if (!job.next) return nodeError;
+	const progress = finishedJobs
+		? `${finishedJobs} ${job.noun}${finishedJobs === 1 ? '' : 's'} of the chain finished before this one (${rows} rows).`
+		: undefined;
+	const resume = job.resumeFrom?.(current);
+	if (!progress && !resume) return nodeError;
+	nodeError.description = [nodeError.description, progress, resume].filter(Boolean).join(' ');
+	return nodeError;
 }
 
 /** "Download": waits for a job started earlier (by id) and emits its rows or files. */

@@ -31,6 +31,8 @@ export interface Dedupe<Request> {
 	tagOf(job: TriggerJob<Request>): string;
 	/** Whether rows remembered under `tag` can still come back once the position is `position`. */
 	stillReturnable(tag: string, position: string): boolean;
+	/** The most keys kept per job (default 50,000); beyond it a job's rows are not remembered. */
+	maxKeysPerJob?: number;
 }
 
 export interface IncrementalTrigger<Request> {
@@ -49,6 +51,11 @@ export interface IncrementalTrigger<Request> {
 	/** Where the trigger goes on after the rows of a job were emitted (`done` absent: nothing to export). */
 	positionAfter(job: TriggerJob<Request>, current: string | undefined, done?: DoneJobState): string;
 	dedupe?: Dedupe<Request>;
+	/**
+	 * A job whose rows are only remembered, not emitted: the first full pass of a provider that can
+	 * only export everything ("changes from now on" compares later passes with it).
+	 */
+	baseline?(job: TriggerJob<Request>): boolean;
 	/**
 	 * A failed job the trigger gets past without failing the poll: the position to go on from
 	 * (undefined: where it was), why (for the log), and how long to wait before the next try.
@@ -154,7 +161,8 @@ export async function pollIncremental<Request>(
 		}
 
 		const { fresh, keys } = dropEmitted(rows, state, trigger.dedupe);
-		for (const row of fresh) emitted.push(row);
+		if (trigger.baseline?.(pending)) ctx.logger.info(`${trigger.name}: ${fresh.length} records remembered as the starting point, not emitted`);
+		else for (const row of fresh) emitted.push(row);
 		const position = trigger.positionAfter(pending, state[key], finished.done);
 		state[key] = position;
 		remember(state, trigger.dedupe, pending, fresh, keys, position);
@@ -252,7 +260,7 @@ function remember<Request>(
 	const kept = (state.recent ?? []).filter((entry) => dedupe.stillReturnable(entry.tag, position));
 	const returnable = dedupe.mayReturn ? keys.filter((_, index) => dedupe.mayReturn!(emitted[index], job)) : keys;
 	const tag = dedupe.tagOf(job);
-	if (dedupe.stillReturnable(tag, position)) kept.push({ tag, keys: returnable.length <= MAX_KEYS_PER_JOB ? returnable : [] });
+	if (dedupe.stillReturnable(tag, position)) kept.push({ tag, keys: returnable.length <= (dedupe.maxKeysPerJob ?? MAX_KEYS_PER_JOB) ? returnable : [] });
 	state.recent = kept;
 }
 

@@ -155,4 +155,14 @@ describe('export-job runner', () => {
 		assert.deepEqual(result.items.map((item) => `${item.json.from}-${item.json.to}`), ['0-1', '1-2', '2-4', '4-5', '5-7']);
 		assert.ok(result.logs.some((line) => /7 moments are too many, trying 0 to 3/.test(line.message)));
 	});
+
+	it('says how far a chain got and how to go on when a job in the middle fails', async () => {
+		provider.rowsFor = (request) => [{ page: request.page }];
+		const job = provider.job({ resumeFrom: (request) => `Resume at page ${request.page}.` });
+		const status = job.status;
+		job.status = async (id) => (id === 'job-3' ? { phase: 'failed', reason: 'page 3 broke' } : status(id));
+		const result = await executeNode({ node: runnerTestNode((ctx) => runExport(ctx, job, { page: 1, pages: 4 }, failWhenBusy, rowsOutput)) });
+		assert.match(result.error?.message ?? '', /page 3 broke/);
+		assert.match(result.error?.description ?? '', /2 exports of the chain finished before this one \(2 rows\)\. Resume at page 3\./);
+	});
 });

@@ -237,4 +237,23 @@ describe('trigger runner', () => {
 		assert.deepEqual(ids(sample.items), ['a@1', 'b@1']);
 		assert.deepEqual(state, { 'node:runnerTestTrigger': { watermark: '1' } });
 	});
+
+	it('remembers a baseline without emitting it, and emits only what differs from it later', async () => {
+		change('a', 1);
+		change('b', 1);
+		const state: IDataObject = {};
+		// A provider that can only export everything: each pass is compared with the one before.
+		const fullPass = () =>
+			scripted({
+				firstPosition: async () => ({}),
+				requestAfter: async () => ({ since: '-1', until: String(now) }),
+				positionAfter: (job) => `pass ${job.request.until}`,
+				baseline: () => node(state).watermark === undefined,
+				dedupe: { keyOf: (row) => `${String(row.id)}|${String(row.version)}`, tagOf: (job) => job.request.until as string, stillReturnable: () => true },
+			});
+		assert.equal((await poll(fullPass(), state)).items, null, 'the first pass is the starting point');
+		change('b', 2);
+		change('c', 1);
+		assert.deepEqual(ids((await poll(fullPass(), state)).items), ['b@2', 'c@1']);
+	});
 });
