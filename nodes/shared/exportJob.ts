@@ -18,7 +18,8 @@ import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState 
 
 /** What a provider's start request answered. */
 export type StartAnswer<Request = unknown> =
-	| { started: string; details?: IDataObject }
+	/** `existing`: a job that was already there (found, not created), such as a finished export to read. */
+	| { started: string; details?: IDataObject; existing?: boolean }
 	/** Another job holds the provider's slot (Mews: one export per entity type); the provider's words. */
 	| { busy: string }
 	/** Nothing to export (4me's 204 for a partial export with no changes); why, for the log. */
@@ -122,8 +123,8 @@ export async function startOrJoin<Request>(
 			continue;
 		}
 		if ('started' in answer) {
-			rememberStarted(ctx, job, request, answer.started);
-			ctx.logger.info(`${jobLabel(job, answer.started)} started`);
+			if (!answer.existing) rememberStarted(ctx, job, request, answer.started);
+			ctx.logger.info(`${jobLabel(job, answer.started)} ${answer.existing ? 'found' : 'started'}`);
 			return { id: answer.started, details: answer.details, joined: false, request };
 		}
 		if ('nothing' in answer) {

@@ -145,7 +145,8 @@ function callOf(call: ApiRequestOptions): string {
 	return `${call.method} ${pathOf(call.url)}`;
 }
 
-function apiError(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, body: unknown) {
+/** The error of a provider's answer, as apiRequest throws it (for statuses a caller accepted first). */
+export function apiError(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, body: unknown) {
 	const providerMessage = messageOf(body);
 	const explained = call.explainError?.(statusCode, body);
 	const message = explained?.message ?? `${call.provider} answered HTTP ${statusCode} to ${callOf(call)}${providerMessage ? `: ${providerMessage}` : ''}`;

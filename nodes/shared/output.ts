@@ -45,7 +45,8 @@ export async function filesToRows(
 			)) {
 				const room = limit - items.length;
 				const take = rows.length > room ? rows.slice(0, room) : rows;
-				for (const row of take) items.push({ json: row as IDataObject, pairedItem });
+				const mapRow = parse.mapRow;
+				for (const row of take) items.push({ json: (mapRow ? mapRow(row) : row) as IDataObject, pairedItem });
 				if (items.length >= limit) break;
 			}
 		} catch (error) {

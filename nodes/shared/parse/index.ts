@@ -23,6 +23,8 @@ export interface ParseOptions {
 	maxEntryBytes?: number;
 	/** The order to read a zip's entries in (default: the zip's own). */
 	orderEntries?: (names: string[]) => string[];
+	/** Turns each record into the row the node outputs (Rebilly: a JSON:API resource's attributes). */
+	mapRow?: (row: Row) => Row;
 	/** Why an empty file is wrong for this provider ("4me's CSV files always have a header row"); default: empty means no rows. */
 	emptyIsBroken?: string;
 }
