@@ -19,8 +19,7 @@ import {
 	readSampleSize,
 	testEventRowsOption,
 } from '../shared/description';
-import { pollIncremental, type IncrementalTrigger } from '../shared/trigger';
-import type { Row } from '../shared/types';
+import { contentKey, pollIncremental, type IncrementalTrigger } from '../shared/trigger';
 import { resourceField, readResource, retryFailedOption, waitOptions } from './actions/dataExport/common';
 import { completedExportsJob, type CompletedRequest } from './helpers/completedExports';
 import { rebillyExportJob, type ExportRequest } from './helpers/exportJob';
@@ -123,7 +122,7 @@ function changedRecordsTrigger(ctx: IPollFunctions): IncrementalTrigger<ExportRe
 		name: `n8n trigger ${RESOURCES[resource].label.toLowerCase()} ${to.toISOString().slice(0, 16)}`,
 		resource,
 		format: 'json',
-		dateRange: { start: iso(from), end: iso(to), field: 'updatedTime' },
+		dateRange: { start: iso(from), end: iso(to, true), field: 'updatedTime' },
 		splitTooLarge: true,
 	});
 	const endOf = (request: ExportRequest) => Date.parse(request.dateRange?.end ?? '');
@@ -142,7 +141,9 @@ function changedRecordsTrigger(ctx: IPollFunctions): IncrementalTrigger<ExportRe
 		},
 		positionAfter: (job) => new Date(endOf(job.request)).toISOString(),
 		dedupe: {
-			keyOf: (row: Row) => `${String(row.id)}|${String(row.updatedTime)}`,
+			// Rebilly's times are to the second: two changes in one second have one updatedTime, so the
+			// record's content (which includes its ID and updatedTime) tells a new version from a repeat.
+			keyOf: contentKey,
 			mayReturn: (row, job) => typeof row.updatedTime === 'string' && Date.parse(row.updatedTime) >= endOf(job.request) - overlapMs,
 			tagOf: (job) => job.request.dateRange?.end ?? '',
 			stillReturnable: (end, watermark) => Date.parse(end) + overlapMs >= Date.parse(watermark),
@@ -180,6 +181,8 @@ function completedExportsTrigger(ctx: IPollFunctions): IncrementalTrigger<Comple
 	};
 }
 
-function iso(date: Date): string {
-	return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A moment to the second, as Rebilly writes times; `up` rounds up so that a range's end takes in the current second. */
+function iso(date: Date, up = false): string {
+	const seconds = up ? Math.ceil(date.getTime() / 1000) : Math.floor(date.getTime() / 1000);
+	return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1151,6 +1151,9 @@ class RecordStore implements RebillyRecords {
 			const atMs = Math.floor((sinceMs + (count === 1 ? span : (span * k) / (count - 1))) / SECOND) * SECOND;
 			const id = derivedId(REBILLY_ID_PREFIX[resource], atMs, `${resource}:${n}`);
 			const record = GENERATORS[resource]({ n, id, atMs }) as RebillyRecord;
+			// A record is never updated in the future: the last ones were updated just now.
+			const nowMs = this.clock.now().getTime();
+			if (typeof record.updatedTime === 'string' && Date.parse(record.updatedTime) > nowMs) record.updatedTime = iso(Math.floor(nowMs / SECOND) * SECOND);
 			map.set(id, record);
 			created.push(structuredClone(record));
 		}
