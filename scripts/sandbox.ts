@@ -1,10 +1,11 @@
-// The demo's sandbox, shared by `npm run demo` and `npm run screenshots`: the 4me and Mews
+// The demo's sandbox, shared by `npm run demo` and `npm run screenshots`: the provider
 // emulators with sample data, and a real n8n with this package, the sandbox credentials and the examples.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../test/emulators/fourme';
 import { startMewsEmulator, type MewsEmulator } from '../test/emulators/mews';
+import { startRebillyEmulator, type RebillyEmulator } from '../test/emulators/rebilly';
 import { ensureN8nInstalled, N8nInstance, N8N_VERSION, packPackage } from '../test/e2e/n8n';
 
 export { OWNER_LOGIN as DEMO_LOGIN } from '../test/e2e/n8n';
@@ -14,6 +15,7 @@ const EXAMPLES = resolve(__dirname, '../examples');
 export interface Sandbox {
 	fourMe: FourMeEmulator;
 	mews: MewsEmulator;
+	rebilly: RebillyEmulator;
 	close(): Promise<void>;
 }
 
@@ -24,10 +26,13 @@ export async function sandbox(): Promise<Sandbox> {
 	const mews = await startMewsEmulator({ linesPerFile: 500 });
 	mews.entities.generate('Reservation', 1_500, { since: new Date(Date.now() - 60 * 24 * 3600_000), until: new Date(Date.now() - 10 * 60_000) });
 	console.log(`Mews sandbox: ${mews.platformAddress}, files served from ${mews.storageOrigin}`);
-	return { fourMe, mews, close: async () => void (await Promise.all([fourMe.close(), mews.close()])) };
+	const rebilly = await startRebillyEmulator({ rateLimit: false, signedLink: false });
+	rebilly.records.generate('transactions', 3_000, { since: new Date(Date.now() - 70 * 24 * 3600_000), until: new Date(Date.now() - 60_000) });
+	console.log(`Rebilly sandbox: ${rebilly.baseUrl} (organization "${rebilly.organizationId}"), files served from ${rebilly.storageOrigin}`);
+	return { fourMe, mews, rebilly, close: async () => void (await Promise.all([fourMe.close(), mews.close(), rebilly.close()])) };
 }
 
-export async function preparedN8n({ fourMe, mews }: Sandbox): Promise<N8nInstance> {
+export async function preparedN8n({ fourMe, mews, rebilly }: Sandbox): Promise<N8nInstance> {
 	await ensureN8nInstalled((line) => console.log(line));
 	const n8n = new N8nInstance();
 	console.log(`n8n ${N8N_VERSION}: installing this package from its npm pack tarball`);
@@ -39,6 +44,12 @@ export async function preparedN8n({ fourMe, mews }: Sandbox): Promise<N8nInstanc
 			name: 'Mews sandbox',
 			type: 'mewsConnectorApi',
 			data: { platform: 'custom', platformAddress: mews.platformAddress, clientToken: mews.clientToken, accessToken: mews.accessToken },
+		},
+		{
+			id: 'rebillySandbox',
+			name: 'Rebilly sandbox',
+			type: 'rebillyApi',
+			data: { authType: 'apiKey', apiKey: rebilly.apiKey, organizationId: rebilly.organizationId, environment: 'custom', baseUrl: rebilly.apiOrigin },
 		},
 	]);
 	for (const file of readdirSync(EXAMPLES).filter((name) => name.endsWith('.json'))) {
