@@ -216,4 +216,13 @@ describe('hostile files', () => {
 		assert.deepEqual(await ids(), ['c1', 'p1', 'x1']);
 		assert.deepEqual(await ids({ orderEntries: (names: string[]) => [...names].reverse() }), ['x1', 'p1', 'c1']);
 	});
+
+	it('reads a gzip file (or a body compressed anyway) inflated, and stops a gzip bomb', async () => {
+		const { gzipSync } = await import('node:zlib');
+		const csv = gzipSync(Buffer.from('id,name\n1,Ada\n2,Grace\n'));
+		assert.deepEqual(await collect(parseFile({ chunks: [csv], fileName: 'export.csv.gz' })), [{ id: '1', name: 'Ada' }, { id: '2', name: 'Grace' }]);
+		assert.deepEqual(await collect(parseFile({ chunks: [csv], contentType: 'text/csv' })), [{ id: '1', name: 'Ada' }, { id: '2', name: 'Grace' }]);
+		const bomb = gzipSync(Buffer.alloc(100 * 1024 * 1024, 0x30));
+		await assert.rejects(collect(parseFile({ chunks: [bomb], fileName: 'x.csv.gz' })), /The gzip file inflates to more than 200 times its compressed size/);
+	});
 });

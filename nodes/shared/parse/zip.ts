@@ -63,13 +63,16 @@ async function* limited(chunks: AsyncIterable<Uint8Array>, name: string, limits:
 }
 
 function checkSize(bytes: number, name: string, limits: EntryLimits): void {
-	if (limits.maxBytes !== undefined && bytes > limits.maxBytes) {
-		throw new BrokenFileError(`The zip entry ${name} inflates to more than the Max File Size of ${limits.maxBytes} bytes`);
+	checkInflated(`The zip entry ${name}`, bytes, limits.compressedBytes, limits.maxBytes);
+}
+
+/** Compressed data that inflates beyond the Max File Size, or far beyond what data compresses to, stops here. */
+export function checkInflated(what: string, inflated: number, compressed: number | undefined, maxBytes: number | undefined): void {
+	if (maxBytes !== undefined && inflated > maxBytes) {
+		throw new BrokenFileError(`${what} inflates to more than the Max File Size of ${maxBytes} bytes`);
 	}
-	if (limits.compressedBytes && bytes > RATIO_CHECK_FROM_BYTES && bytes > limits.compressedBytes * MAX_RATIO) {
-		throw new BrokenFileError(
-			`The zip entry ${name} inflates to more than ${MAX_RATIO} times its compressed size (${limits.compressedBytes} bytes): a zip bomb, not an export`,
-		);
+	if (compressed && inflated > RATIO_CHECK_FROM_BYTES && inflated > compressed * MAX_RATIO) {
+		throw new BrokenFileError(`${what} inflates to more than ${MAX_RATIO} times its compressed size (${compressed} bytes): a zip bomb, not an export`);
 	}
 }
 
