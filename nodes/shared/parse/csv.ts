@@ -24,23 +24,30 @@ const GUARDED = new Set(['=', '+', '-', '@']);
 export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): AsyncGenerator<Row[]> {
 	const decoder = new TextDecoder('utf-8');
 	const records = new RowBuilder(options);
-	let pending = '';
+	// The text after the last complete record, kept as pieces: only new text is scanned, and a long
+	// record is joined once, when it ends (joining or slicing it on every chunk was quadratic).
+	let pieces: string[] = [];
+	let pendingChars = 0;
 	let inQuotes = false;
 	for await (const chunk of chunks) {
 		const text = decoder.decode(chunk, { stream: true });
-		const scanFrom = pending.length;
-		pending += text;
-		const cut = lastRecordEnd(pending, scanFrom, inQuotes);
+		const cut = lastRecordEnd(text, 0, inQuotes);
 		inQuotes = cut.inQuotes;
 		if (cut.end < 0) {
-			if (pending.length > MAX_RECORD_CHARS) throw recordTooLong('a record (a line, or a quoted value)');
+			pieces.push(text);
+			pendingChars += text.length;
+			if (pendingChars > MAX_RECORD_CHARS) throw recordTooLong('a record (a line, or a quoted value)');
 			continue;
 		}
-		const complete = pending.slice(0, cut.end + 1);
-		pending = pending.slice(cut.end + 1);
+		pieces.push(text.slice(0, cut.end + 1));
+		const complete = pieces.join('');
+		const rest = text.slice(cut.end + 1);
+		pieces = [rest];
+		pendingChars = rest.length;
 		const rows = records.parse(complete);
 		if (rows.length) yield rows;
 	}
+	let pending = pieces.join('');
 	pending += decoder.decode();
 	if (inQuotes) {
 		throw new BrokenFileError(`The CSV file ends inside a quoted value (a quote is never closed after data row ${records.count})`);

@@ -4,7 +4,7 @@ import { detectFormat } from './detect';
 import { parseJsonDocument } from './json';
 import { parseJsonLines } from './jsonl';
 import { BrokenFileError, MarkupError } from './errors';
-import { checkInflated, zipEntries } from './zip';
+import { inflating, zipEntries } from './zip';
 
 export { detectFormat } from './detect';
 export { BrokenFileError, MarkupError } from './errors';
@@ -54,7 +54,8 @@ export async function* parseFile(file: FileToParse, options: ParseOptions = {}):
 	const { head, chunks } = await peek(file.chunks);
 	// A gzip file (a `.gz` export, or a server that compressed the body anyway) is read inflated.
 	if (head && head[0] === 0x1f && head[1] === 0x8b) {
-		yield* parseFile({ ...file, chunks: gunzipped(chunks, options.maxEntryBytes), fileName: file.fileName?.replace(/\.gz$/i, '') }, options);
+		const inflated = inflating(chunks, 'gzip', 'The gzip file', options.maxEntryBytes);
+		yield* parseFile({ ...file, chunks: inflated, fileName: file.fileName?.replace(/\.gz$/i, '') }, options);
 		return;
 	}
 	if (!head) {
@@ -88,29 +89,6 @@ export async function* parseFile(file: FileToParse, options: ParseOptions = {}):
 			return;
 		default:
 			throw new UnreadableFormatError(format, file.fileName);
-	}
-}
-
-/** Inflated gzip, fed a chunk at a time on demand, within the limits zip entries have. */
-async function* gunzipped(chunks: AsyncIterable<Uint8Array>, maxBytes: number | undefined): AsyncGenerator<Uint8Array> {
-	const iterator = chunks[Symbol.asyncIterator]();
-	let compressed = 0;
-	const input = new ReadableStream<Uint8Array>(
-		{
-			async pull(controller) {
-				const next = await iterator.next();
-				if (next.done) return controller.close();
-				compressed += next.value.length;
-				controller.enqueue(next.value);
-			},
-		},
-		{ highWaterMark: 0 },
-	);
-	let inflated = 0;
-	for await (const chunk of input.pipeThrough(new DecompressionStream('gzip'))) {
-		inflated += chunk.length;
-		checkInflated('The gzip file', inflated, compressed, maxBytes);
-		yield chunk;
 	}
 }
 

@@ -16,9 +16,12 @@ export interface ZipOptions {
 }
 
 /** An entry inflating to more than this many times its compressed size, and to more than... */
-const MAX_RATIO = 200;
-/** ...this, is a zip bomb, not data: CSV and JSON compress 5 to 20 times. */
-const RATIO_CHECK_FROM_BYTES = 64 * 1024 * 1024;
+const MAX_RATIO = 100;
+/**
+ * ...this, is a zip bomb, not data: CSV and JSON compress 5 to 20 times. Kept low because a bomb of
+ * short lines makes a row per line: 4 MB of "0\n" are already two million rows.
+ */
+const RATIO_CHECK_FROM_BYTES = 4 * 1024 * 1024;
 
 /**
  * The files inside a zip, in the zip's order, each streamed as it is inflated. A zip's index
@@ -34,30 +37,32 @@ export async function* zipEntries(chunks: ByteChunks, options: ZipOptions = {}):
 	if (order) files.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 	for (const file of files) {
 		const limits = entryLimits(file, options);
-		yield { name: file.name, chunks: limited(entryContent(file), file.name, limits) };
+		yield { name: file.name, chunks: entryContent(file, limits) };
 	}
 }
 
 interface EntryLimits {
 	maxBytes?: number;
 	compressedBytes?: number;
+	expectedBytes?: number;
 }
 
 function entryLimits(file: JSZip.JSZipObject, options: ZipOptions): EntryLimits {
 	const stored = (file as unknown as { _data?: StoredEntry })._data;
 	const compressedBytes = typeof stored?.compressedSize === 'number' ? stored.compressedSize : undefined;
 	const declared = stored?.uncompressedSize;
-	const limits = { maxBytes: options.maxEntryBytes, compressedBytes };
+	const limits = { maxBytes: options.maxEntryBytes, compressedBytes, expectedBytes: typeof declared === 'number' ? declared : undefined };
 	// What the zip declares is checked before inflating anything; what inflates is counted as it comes.
 	if (typeof declared === 'number') checkSize(declared, file.name, limits);
 	return limits;
 }
 
+/** Entries jszip inflates itself (not deflated: stored, or another method): the Max File Size still holds. */
 async function* limited(chunks: AsyncIterable<Uint8Array>, name: string, limits: EntryLimits): AsyncGenerator<Uint8Array> {
 	let inflated = 0;
 	for await (const chunk of chunks) {
 		inflated += chunk.length;
-		checkSize(inflated, name, limits);
+		checkInflated(`The zip entry ${name}`, inflated, undefined, limits.maxBytes);
 		yield chunk;
 	}
 }
@@ -92,33 +97,60 @@ const INFLATE_INPUT_BYTES = 64 * 1024;
  * faster (node code may not import node:zlib). jszip still reads the archive's directory, and
  * inflates anything but a plain deflated entry.
  */
-function entryContent(file: JSZip.JSZipObject): AsyncIterable<Uint8Array> {
+function entryContent(file: JSZip.JSZipObject, limits: EntryLimits): AsyncIterable<Uint8Array> {
 	const stored = (file as unknown as { _data?: StoredEntry })._data;
 	if (stored?.compression?.magic === DEFLATE && stored.compressedContent instanceof Uint8Array) {
-		return inflateNatively(stored.compressedContent, stored.uncompressedSize, file.name);
+		return inflateNatively(stored.compressedContent, limits, file.name);
 	}
-	return inflate(file);
+	return limited(inflate(file), file.name, limits);
 }
 
-async function* inflateNatively(compressed: Uint8Array, expectedBytes: number | undefined, name: string): AsyncGenerator<Uint8Array> {
-	let offset = 0;
-	// Fed a slice at a time on demand, so an entry is never inflated ahead of the parser.
+async function* inflateNatively(compressed: Uint8Array, limits: EntryLimits, name: string): AsyncGenerator<Uint8Array> {
+	let inflatedBytes = 0;
+	for await (const chunk of inflating(single(compressed), 'deflate-raw', `The zip entry ${name}`, limits.maxBytes)) {
+		inflatedBytes += chunk.length;
+		yield chunk;
+	}
+	if (limits.expectedBytes !== undefined && inflatedBytes !== limits.expectedBytes) {
+		throw new BrokenFileError(`The zip entry ${name} inflated to ${inflatedBytes} bytes, but the zip says ${limits.expectedBytes}`);
+	}
+}
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+	yield bytes;
+}
+
+/**
+ * Inflates compressed bytes with the runtime's zlib, fed a slice at a time on demand (never far
+ * ahead of the parser). What comes out is checked as it comes against the Max File Size, and
+ * against the compressed bytes read so far (zlib reads ahead a little): data that inflates far
+ * beyond what data compresses to is a bomb, and stops after at most 100 times its own size.
+ */
+export async function* inflating(compressed: AsyncIterable<Uint8Array>, format: 'deflate-raw' | 'gzip', what: string, maxBytes?: number): AsyncGenerator<Uint8Array> {
+	const iterator = compressed[Symbol.asyncIterator]();
+	let rest: Uint8Array = new Uint8Array(0);
+	let consumed = 0;
 	const input = new ReadableStream<Uint8Array>(
 		{
-			pull(controller) {
-				if (offset >= compressed.length) return controller.close();
-				controller.enqueue(compressed.subarray(offset, (offset += INFLATE_INPUT_BYTES)));
+			async pull(controller) {
+				if (!rest.length) {
+					const next = await iterator.next();
+					if (next.done) return controller.close();
+					rest = next.value;
+				}
+				const slice = rest.subarray(0, INFLATE_INPUT_BYTES);
+				rest = rest.subarray(slice.length);
+				consumed += slice.length;
+				controller.enqueue(slice);
 			},
 		},
 		{ highWaterMark: 0 },
 	);
-	let inflatedBytes = 0;
-	for await (const chunk of input.pipeThrough(new DecompressionStream('deflate-raw'))) {
-		inflatedBytes += chunk.length;
+	let inflated = 0;
+	for await (const chunk of input.pipeThrough(new DecompressionStream(format))) {
+		inflated += chunk.length;
+		checkInflated(what, inflated, consumed, maxBytes);
 		yield chunk;
-	}
-	if (expectedBytes !== undefined && inflatedBytes !== expectedBytes) {
-		throw new BrokenFileError(`The zip entry ${name} inflated to ${inflatedBytes} bytes, but the zip says ${expectedBytes}`);
 	}
 }
 
