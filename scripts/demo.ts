@@ -1,5 +1,5 @@
 // The first thing to run after `npm install`.
-//   npm run demo                  4me, Mews and Rebilly sandboxes (local emulators) and a real n8n editor on http://localhost:5678
+//   npm run demo                  4me, Mews, Rebilly and Anduin IDM sandboxes (local emulators) and a real n8n editor on http://localhost:5678
 //                                 with this package, the example workflows and a sandbox credential loaded
 //   npm run demo -- --headless    the same, but runs the example workflows once and prints their rows
 //   npm run demo -- --in-process  no n8n install: the 4me node run by n8n's engine in this process
@@ -37,6 +37,10 @@ async function headless(emulators: Sandbox) {
 		const transactions = await n8n.execute('exRebillyTransactions');
 		printRows('Example "Rebilly: transactions of last month" — node "Export transactions"', itemsOf(transactions, 'Export transactions').map((item) => item.json), ['id', 'type', 'result', 'amount', 'currency', 'processedTime']);
 		printRows('… approved ones summed per currency', itemsOf(transactions, 'Sum per currency').map((item) => item.json), ['currency', 'sum_amount', 'count_id']);
+		const entities = await n8n.execute('exAnduinHighRisk');
+		const exported = itemsOf(entities, 'Export investment entities');
+		printRows('Example "Anduin IDM: high-risk investment entities" — node "Export investment entities" (a chain of export jobs)', exported.map((item) => item.json), ['id', 'name', 'jurisdiction', 'riskLevel']);
+		printRows('… high-risk ones counted per jurisdiction', itemsOf(entities, 'Count per jurisdiction').map((item) => item.json), ['jurisdiction', 'count_id']);
 	} finally {
 		n8n.cleanup();
 	}
@@ -54,7 +58,8 @@ n8n is running: http://localhost:${port}
   the 4me node starts an export in the sandbox, waits for it and outputs one item per request.
   The credential "4me sandbox" points at the local 4me emulator; make your own with your 4me token.
   "Mews: reservations updated in the last 30 days" does the same with the Mews emulator ("Mews sandbox"),
-  and "Rebilly: transactions of last month" with the Rebilly emulator ("Rebilly sandbox").
+  "Rebilly: transactions of last month" with the Rebilly emulator ("Rebilly sandbox"), and
+  "Anduin IDM: high-risk investment entities" with the Anduin emulator ("Anduin sandbox").
 Press Ctrl+C to stop.`);
 	const stop = async () => {
 		await server.stop();

@@ -178,9 +178,9 @@ async function* resumingChunks(
 			// The connection ended early without an error: a truncated body.
 			throw new Error(`the transfer ended after ${received} of ${totalBytes} bytes`);
 		} catch (error) {
+			throwIfCancelled(ctx, options.errorContext);
 			const stalled = isStall(error);
 			if (isNodeError(error) || (stalled ? ++stalls > STALL_RETRIES : ++failures > retries)) throw transferError(ctx, url, error, options);
-			throwIfCancelled(ctx, options.errorContext);
 			ctx.logger.info(`Download ${pathOf(url)} broke after ${received} bytes (${stalled ? `nothing arrived for ${describeWait(networkTimeoutMs(ctx))}` : describeError(error)}), resuming`);
 			await sleepUnlessCancelled(ctx, backoffMs(failures - 1, 500, 8000), options.errorContext);
 			response = await openWithRetries(ctx, url, received, options, retries);
@@ -209,8 +209,9 @@ async function openWithRetries(
 		try {
 			response = await open(ctx, url, fromByte, options);
 		} catch (error) {
+			throwIfCancelled(ctx, options.errorContext);
 			const stalled = isStall(error);
-			if (isNodeError(error) || cancelSignalOf(ctx)?.aborted || (stalled ? ++stalls > STALL_RETRIES : attempt >= retries)) {
+			if (isNodeError(error) || (stalled ? ++stalls > STALL_RETRIES : attempt >= retries)) {
 				throw transferError(ctx, url, error, options);
 			}
 			await sleepUnlessCancelled(ctx, backoffMs(attempt, 500, 8000), options.errorContext);

@@ -25,10 +25,11 @@ export type StartAnswer<Request = unknown> =
 	/** Nothing to export (4me's 204 for a partial export with no changes); why, for the log. */
 	| { nothing: string }
 	/**
-	 * Too large for one job: start this narrower request instead (Rebilly: the first half of the
-	 * date range); `next` goes on with the rest. Why, for the log.
+	 * Not this request, but that one (why, for the log): Rebilly's export too large for one job
+	 * becomes the first half of its date range (`next` goes on with the rest); a cursor Anduin no
+	 * longer takes becomes a new pass from the start.
 	 */
-	| { narrower: Request; why: string };
+	| { instead: Request; why: string };
 
 /** Jobs with the same key take turns at the provider. */
 export interface BusyRule<Request> {
@@ -91,7 +92,7 @@ export interface RunOptions {
 }
 
 export type Started<Request = unknown> =
-	/** `request`: what was started, narrower than asked when the provider said it was too large. */
+	/** `request`: what was started (another request than asked when the provider answered `instead`). */
 	| { id: string; details?: IDataObject; joined: boolean; request: Request }
 	| { nothing: string }
 	/** Only with `whenBusy: 'skip'`. */
@@ -116,9 +117,9 @@ export async function startOrJoin<Request>(
 	const deadline = firstAsked + job.schedule.timeoutMs;
 	for (let attempt = 0; ; attempt++) {
 		const answer = await job.start(request);
-		if ('narrower' in answer) {
+		if ('instead' in answer) {
 			ctx.logger.info(`${job.provider}: ${answer.why}`);
-			request = answer.narrower;
+			request = answer.instead;
 			attempt = -1;
 			continue;
 		}
@@ -150,7 +151,7 @@ export async function startOrJoin<Request>(
 					`${busy?.rule ?? `${job.provider} refused to start another ${job.noun}`}; it is busy with ${holder}. ` +
 					(options.whenBusy === 'fail'
 						? 'Run again when it has finished, or set the option If an Export Is Already Running to Wait for It.'
-						: `It did not finish within the timeout of ${Math.round(job.schedule.timeoutMs / 60_000)} minutes; run again later.`) +
+						: `It did not finish within the timeout of ${describeWait(job.schedule.timeoutMs)}; run again later.`) +
 					(answer.busy ? ` ${job.provider} said: "${answer.busy}"` : ''),
 			});
 		}

@@ -1,7 +1,7 @@
 import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { cancelSignalOf, sleepUnlessCancelled, timeLeftMs } from './cancel';
+import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled, timeLeftMs } from './cancel';
 import { describeError } from './errors';
 import { backoffMs, describeWait, retryAfterMs } from './retry';
 import { maskSecrets, maskText, secretValuesOf } from './secrets';
@@ -92,7 +92,8 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 				abortSignal: cancelSignalOf(ctx),
 			})) as ApiResponse<T>;
 		} catch (error) {
-			if (cancelSignalOf(ctx)?.aborted || isPermanent(error)) throw networkError(ctx, call, error, secrets);
+			throwIfCancelled(ctx, options.errorContext);
+			if (isPermanent(error)) throw networkError(ctx, call, error, secrets);
 			const timedOut = isTimeout(error);
 			if (timedOut ? ++silent >= MAX_SILENT_ATTEMPTS : ++failed >= MAX_FAILED_ATTEMPTS) throw networkError(ctx, call, error, secrets);
 			await waitBeforeRetry(ctx, call, backoffMs(failed + silent - 1, 1000, 8000), timedOut ? `no answer within ${describeWait(networkTimeoutMs(ctx))}` : maskText(describeError(error), secrets));
@@ -111,16 +112,17 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 			url = next;
 			continue;
 		}
-		if ((statusCode < 300 || options.acceptStatus?.includes(statusCode)) && statusCode !== 429) {
+		if (statusCode < 300 || options.acceptStatus?.includes(statusCode)) {
 			if (statusCode < 300) checkJsonBody(ctx, call, response);
 			return response;
 		}
 
 		if ((statusCode === 429 || statusCode === 503) && ++throttled < MAX_THROTTLED_ATTEMPTS) {
 			const asked = retryAfterMs(response.headers);
-			const wait = asked ?? DEFAULT_THROTTLE_WAIT_MS;
 			const left = timeLeftMs(ctx) ?? MAX_THROTTLE_WAIT_MS;
-			if (wait > left) throw waitTooLong(ctx, call, statusCode, wait, left);
+			// A wait the provider asks for is kept to (or the node stops at once); without one, back off.
+			if (asked !== undefined && asked > left) throw waitTooLong(ctx, call, statusCode, asked, left);
+			const wait = asked ?? Math.min(backoffMs(throttled - 1, 1000, DEFAULT_THROTTLE_WAIT_MS), Math.max(left, 1000));
 			const why = statusCode === 429 ? `rate limited (HTTP 429)` : `the service is unavailable (HTTP 503)`;
 			await waitBeforeRetry(ctx, call, wait, asked === undefined ? why : `${why}, ${options.provider} asks to wait ${describeWait(asked)}`);
 			continue;
@@ -197,9 +199,20 @@ function redirectLoop(ctx: EngineContext, call: ApiRequestOptions) {
 	return new NodeApiError(ctx.getNode(), { message } as JsonObject, { message, description: call.errorContext });
 }
 
-/** A 2xx answer that should be JSON but is an HTML page or other text (a proxy's error page). */
+/** A 2xx answer that should be JSON but is empty, an HTML page or other text (a proxy's error page). */
 function checkJsonBody(ctx: EngineContext, call: ApiRequestOptions, response: ApiResponse<unknown>): void {
 	const { body } = response;
+	const empty = body === undefined || body === null || (typeof body === 'string' && !body.trim());
+	if (empty && response.statusCode !== 204) {
+		const message = `${call.provider} answered ${callOf(call)} with an empty body (HTTP ${response.statusCode}) instead of JSON`;
+		throw new NodeApiError(ctx.getNode(), { message, httpCode: String(response.statusCode) } as JsonObject, {
+			message,
+			description: [`A proxy or gateway in front of ${new URL(call.url).host} may have answered instead of ${call.provider}; try again later.`, call.errorContext]
+				.filter(Boolean)
+				.join(' '),
+			httpCode: String(response.statusCode),
+		});
+	}
 	if (typeof body !== 'string' || !body.trim()) return;
 	const html = /^\s*</.test(body);
 	const title = /<title>([^<]{1,120})<\/title>/i.exec(body)?.[1]?.trim();

@@ -33,6 +33,11 @@ export interface Dedupe<Request> {
 	stillReturnable(tag: string, position: string): boolean;
 	/** The most keys kept per job (default 50,000); beyond it a job's rows are not remembered. */
 	maxKeysPerJob?: number;
+	/**
+	 * Remember the keys of every row of a job, emitted or not: a provider that exports everything
+	 * each pass compares a pass with the one before, so the last pass's keys must be complete.
+	 */
+	rememberEvery?: boolean;
 }
 
 export interface IncrementalTrigger<Request> {
@@ -160,12 +165,13 @@ export async function pollIncremental<Request>(
 			break;
 		}
 
-		const { fresh, keys } = dropEmitted(rows, state, trigger.dedupe);
+		const { fresh, keys, allKeys } = dropEmitted(rows, state, trigger.dedupe);
 		if (trigger.baseline?.(pending)) ctx.logger.info(`${trigger.name}: ${fresh.length} records remembered as the starting point, not emitted`);
 		else for (const row of fresh) emitted.push(row);
 		const position = trigger.positionAfter(pending, state[key], finished.done);
 		state[key] = position;
-		remember(state, trigger.dedupe, pending, fresh, keys, position);
+		if (trigger.dedupe?.rememberEvery) remember(state, trigger.dedupe, pending, rows, allKeys, position);
+		else remember(state, trigger.dedupe, pending, fresh, keys, position);
 		delete state.pendingJob;
 		if (fresh.length !== rows.length) ctx.logger.info(`${trigger.name}: ${rows.length - fresh.length} rows were emitted before`);
 
@@ -232,19 +238,21 @@ function pendingJobOf<Request>(state: TriggerState): TriggerJob<Request> | undef
 	return { id: pending.id, startedAt: pending.startedAt, request: pending.request as Request };
 }
 
-/** Rows not emitted before, with their dedupe keys (computed once). */
-function dropEmitted<Request>(rows: Row[], state: TriggerState, dedupe: Dedupe<Request> | undefined): { fresh: Row[]; keys: string[] } {
-	if (!dedupe) return { fresh: rows, keys: [] };
+/** Rows not emitted before, with their dedupe keys, and the keys of all rows (each computed once). */
+function dropEmitted<Request>(rows: Row[], state: TriggerState, dedupe: Dedupe<Request> | undefined): { fresh: Row[]; keys: string[]; allKeys: string[] } {
+	if (!dedupe) return { fresh: rows, keys: [], allKeys: [] };
 	const seen = new Set((state.recent ?? []).flatMap((job) => job.keys));
 	const fresh: Row[] = [];
 	const keys: string[] = [];
+	const allKeys: string[] = [];
 	for (const row of rows) {
 		const rowKey = dedupe.keyOf(row);
+		allKeys.push(rowKey);
 		if (seen.has(rowKey)) continue;
 		fresh.push(row);
 		keys.push(rowKey);
 	}
-	return { fresh, keys };
+	return { fresh, keys, allKeys };
 }
 
 /** Keeps the keys of emitted rows a later job can return, and forgets what can no longer come back. */

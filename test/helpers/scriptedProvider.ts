@@ -131,7 +131,7 @@ export class ScriptedProvider {
 		const span = Number(request.until) - Number(request.since);
 		if (this.script.maxRange !== undefined && span > this.script.maxRange) {
 			const half = { ...request, until: String(Number(request.since) + Math.floor(span / 2)), end: request.end ?? request.until };
-			return { narrower: half, why: `${span} moments are too many, trying ${half.since} to ${half.until}` };
+			return { instead: half, why: `${span} moments are too many, trying ${half.since} to ${half.until}` };
 		}
 		if (this.script.busyStarts > 0) {
 			this.script.busyStarts--;

@@ -95,7 +95,11 @@ async function startExport(ctx: EngineContext, request: ExportRequest): Promise<
 	const call = { method: 'POST' as const, path: EXPORTS_PATH, body: bodyOf(request), acceptStatus: [422] };
 	const response = await rebillyRequest<DataExport>(ctx, call);
 	if (response.statusCode === 201 || response.statusCode === 200) {
-		if (!response.body?.id) throw new NodeOperationError(ctx.getNode(), 'Rebilly accepted the data export but did not say its ID');
+		if (!response.body?.id) {
+			throw new NodeOperationError(ctx.getNode(), 'Rebilly answered POST /experimental/data-exports without the ID of a data export', {
+				description: `Rebilly's answer: ${JSON.stringify(response.body).slice(0, 200)}. Try again.`,
+			});
+		}
 		return { started: response.body.id, details: response.body };
 	}
 	const problem = problemOf(response.body);
@@ -103,7 +107,7 @@ async function startExport(ctx: EngineContext, request: ExportRequest): Promise<
 		const half = firstHalf(ctx, request);
 		if (half) {
 			return {
-				narrower: half,
+				instead: half,
 				why: `the data export matches ${problem.matchedRecords ?? 'too many'} records (at most ${problem.maxRecords ?? 'fewer'} per export): exporting ${half.dateRange?.start} to ${half.dateRange?.end} first`,
 			};
 		}

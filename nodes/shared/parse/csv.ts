@@ -1,4 +1,4 @@
-import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong, Utf8Text } from './errors';
 import Papa from 'papaparse';
 
 import type { ByteChunks, Row } from '../types';
@@ -10,6 +10,8 @@ export interface CsvOptions {
 	delimiter?: string;
 	/** Fields put first in every row, e.g. the record type of a zip entry. */
 	tags?: Row;
+	/** Rows with more or fewer values than the header: an error (default), or kept (extra values in `_extra`). */
+	raggedRows?: 'fail' | 'keep';
 }
 
 const TAB = 9;
@@ -22,7 +24,7 @@ const GUARDED = new Set(['=', '+', '-', '@']);
  * network chunks are safe. The UTF-8 BOM is dropped by the decoder.
  */
 export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): AsyncGenerator<Row[]> {
-	const decoder = new TextDecoder('utf-8');
+	const decoder = new Utf8Text();
 	const records = new RowBuilder(options);
 	// The text after the last complete record, kept as pieces: only new text is scanned, and a long
 	// record is joined once, when it ends (joining or slicing it on every chunk was quadratic).
@@ -30,7 +32,7 @@ export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): A
 	let pendingChars = 0;
 	let inQuotes = false;
 	for await (const chunk of chunks) {
-		const text = decoder.decode(chunk, { stream: true });
+		const text = decoder.decode(chunk);
 		const cut = lastRecordEnd(text, 0, inQuotes);
 		inQuotes = cut.inQuotes;
 		if (cut.end < 0) {
@@ -106,14 +108,24 @@ class RowBuilder {
 			this.setHeader(uniqueNames(records[0]));
 			records = records.slice(1);
 		}
-		this.count += records.length;
 		const rows = new Array<Row>(records.length);
-		for (let r = 0; r < records.length; r++) rows[r] = this.toRow(records[r]);
+		for (let r = 0; r < records.length; r++) {
+			if (records[r].length !== this.width && this.options.raggedRows !== 'keep') {
+				throw new BrokenFileError(
+					`Data row ${this.count + r + 1} of the CSV file has ${records[r].length} values, but its header has ${this.width} columns: the file is damaged (a broken line, or a value that should have been quoted)`,
+				);
+			}
+			rows[r] = this.toRow(records[r]);
+		}
+		this.count += records.length;
 		return rows;
 	}
 
+	private width = 0;
+
 	private setHeader(header: string[]) {
 		this.header = header;
+		this.width = header.length;
 		this.emptyRow = { ...this.options.tags };
 		for (const name of header) this.emptyRow[name] = '';
 		const strip = this.options.stripInjectionGuard === true;

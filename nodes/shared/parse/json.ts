@@ -1,4 +1,4 @@
-import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong, Utf8Text } from './errors';
 import type { ByteChunks, Row } from '../types';
 import { INVALID, parseJson, parseJsonLines, toRow } from './jsonl';
 
@@ -10,12 +10,12 @@ import { INVALID, parseJson, parseJsonLines, toRow } from './jsonl';
  * a file of several top-level objects is JSON Lines whose first line was too long to recognise.
  */
 export async function* parseJsonDocument(chunks: ByteChunks, tags?: Row): AsyncGenerator<Row[]> {
-	const decoder = new TextDecoder('utf-8');
+	const decoder = new Utf8Text();
 	const scanner = new RecordScanner();
 	const source: AsyncIterator<Uint8Array> =
 		Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (async function* () { yield* chunks; })();
 	for (let next = await source.next(); ; next = await source.next()) {
-		const text = next.done ? decoder.decode() : decoder.decode(next.value, { stream: true });
+		const text = next.done ? decoder.decode() : decoder.decode(next.value);
 		const records = scanner.push(text, next.done === true);
 		if (records.length) yield records.map((record) => toRow(parseRecord(record, scanner.recordCount), tags));
 		if (scanner.linesFollow) {

@@ -1,4 +1,4 @@
-import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong } from './errors';
+import { BrokenFileError, MAX_RECORD_CHARS, recordTooLong, Utf8Text } from './errors';
 import type { ByteChunks, Row } from '../types';
 
 /**
@@ -7,7 +7,7 @@ import type { ByteChunks, Row } from '../types';
  * a line of any length costs its own length once.
  */
 export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefore = 0): AsyncGenerator<Row[]> {
-	const decoder = new TextDecoder('utf-8');
+	const decoder = new Utf8Text();
 	let pieces: string[] = [];
 	let pendingChars = 0;
 	let lineNumber = linesBefore;
@@ -21,12 +21,16 @@ export async function* parseJsonLines(chunks: ByteChunks, tags?: Row, linesBefor
 			if (value === INVALID) {
 				throw new BrokenFileError(`Line ${lineNumber} of the JSON Lines file is not valid JSON: ${trimmed.slice(0, 80)}`);
 			}
+			// Each line of a JSON Lines export is one record: an object.
+			if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+				throw new BrokenFileError(`Line ${lineNumber} of the JSON Lines file is not a record (a JSON object) but ${Array.isArray(value) ? 'an array' : JSON.stringify(value).slice(0, 40)}`);
+			}
 			rows.push(toRow(value, tags));
 		}
 		return rows;
 	};
 	for await (const chunk of chunks) {
-		const text = decoder.decode(chunk, { stream: true });
+		const text = decoder.decode(chunk);
 		const end = text.lastIndexOf('\n');
 		if (end < 0) {
 			pieces.push(text);

@@ -33,6 +33,12 @@ export async function* zipEntries(chunks: ByteChunks, options: ZipOptions = {}):
 	for await (const chunk of chunks) parts.push(chunk);
 	const zip = await JSZip.loadAsync(Buffer.concat(parts), { createFolders: false });
 	const files = Object.values(zip.files).filter((file) => !file.dir && !isMacMetadata(file.name));
+	// jszip cleans `../` out of names as it reads them; the name as the archive has it tells.
+	const originalName = (file: JSZip.JSZipObject) => (file as unknown as { unsafeOriginalName?: string }).unsafeOriginalName ?? file.name;
+	const unsafe = files.find((file) => isUnsafeName(originalName(file)));
+	if (unsafe) {
+		throw new BrokenFileError(`The zip has an entry named "${originalName(unsafe).slice(0, 100)}", a path outside the archive, which an export never has: it is not read`);
+	}
 	const order = options.orderEntries?.(files.map((file) => file.name));
 	if (order) files.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
 	for (const file of files) {
@@ -202,6 +208,11 @@ async function* inflate(file: JSZip.JSZipObject): AsyncGenerator<Uint8Array> {
 		if (finished) return;
 		await new Promise<void>((resolve) => (wake = resolve));
 	}
+}
+
+/** `../x`, `/etc/x`, `C:\x`, `a\..\b`: names that climb out of the archive (zip-slip). */
+function isUnsafeName(name: string): boolean {
+	return name.startsWith('/') || name.includes('\\') || /^[a-z]:/i.test(name) || name.split('/').includes('..');
 }
 
 function isMacMetadata(name: string): boolean {
