@@ -272,7 +272,7 @@ export async function readJobRows<Request>(
 ): Promise<INodeExecutionData[]> {
 	let rowsLeft = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
 	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
-	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) => {
+	const items = await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) => {
 		if (rowsLeft <= 0) return [];
 		const rows = await filesToRows(ctx, [file], {
 			download,
@@ -282,6 +282,17 @@ export async function readJobRows<Request>(
 		});
 		rowsLeft -= rows.length;
 		return rows;
+	});
+	checkRecordCount(ctx, job, finished, items.length, rowsLeft <= 0);
+	return items;
+}
+
+/** Rows that do not add up to the records the provider announced: a file cut short or replaced. */
+function checkRecordCount<Request>(ctx: EngineContext, job: ExportJob<Request>, finished: FinishedJob<Request>, rows: number, stoppedAtLimit: boolean): void {
+	const announced = finished.done.recordCount;
+	if (announced === undefined || stoppedAtLimit || rows === announced) return;
+	throw new NodeOperationError(ctx.getNode(), `${job.provider} says ${jobLabel(job, finished.id)} holds ${announced} records, but its file gave ${rows} rows`, {
+		description: `The file was cut short or replaced on its way (an empty file, an error page, another file), so none of its rows are used. ${job.resumeHint(finished.id)}`,
 	});
 }
 

@@ -112,13 +112,18 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 			url = next;
 			continue;
 		}
-		if (statusCode < 300 || options.acceptStatus?.includes(statusCode)) {
+		const asked = retryAfterMs(response.headers);
+		// A rate limit that says how long to wait is kept to (or the node stops at once), even where
+		// the caller takes the status itself: it only handles a 429 that says nothing.
+		const throttledAnswer = statusCode === 429 || (statusCode === 503 && asked !== undefined);
+		const accepted = options.acceptStatus?.includes(statusCode) && !(throttledAnswer && asked !== undefined);
+		if (statusCode < 300 || accepted) {
 			if (statusCode < 300) checkJsonBody(ctx, call, response);
 			return response;
 		}
 
-		if ((statusCode === 429 || statusCode === 503) && ++throttled < MAX_THROTTLED_ATTEMPTS) {
-			const asked = retryAfterMs(response.headers);
+		// 429, and a 503 that says when to come back, are rate limits; a bare 503 is a server error.
+		if (throttledAnswer && ++throttled < MAX_THROTTLED_ATTEMPTS) {
 			const left = timeLeftMs(ctx) ?? MAX_THROTTLE_WAIT_MS;
 			// A wait the provider asks for is kept to (or the node stops at once); without one, back off.
 			if (asked !== undefined && asked > left) throw waitTooLong(ctx, call, statusCode, asked, left);

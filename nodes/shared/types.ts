@@ -31,6 +31,8 @@ export type JobState =
 			expiresAt?: string;
 			/** The provider's answer, for what a chain or an output needs of it (a next cursor, a record count). */
 			details?: IDataObject;
+			/** How many records the provider says the job's files hold: the rows read are checked against it. */
+			recordCount?: number;
 	  }
 	| {
 			phase: 'failed' | 'expired';

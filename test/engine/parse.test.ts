@@ -207,15 +207,30 @@ describe('hostile files', () => {
 		await assert.rejects(collect(parseFile({ chunks: [bytes], fileName: 'x.zip' }, { maxEntryBytes: 1000 })), /people\.csv inflates to more than the Max File Size of 1000 bytes/);
 	});
 
-	it('reads a zip in its own order, or in the order asked for, and never uses entry names as paths', async () => {
+	it('reads a zip in its own order, or in the order asked for, and refuses entry names that climb out of it', async () => {
 		const zip = new JSZip();
 		zip.file('people_contact_details.csv', 'id\nc1\n');
 		zip.file('people.csv', 'id\np1\n');
-		zip.file('../../etc/passwd.csv', 'id\nx1\n');
+		zip.file('teams.csv', 'id\nt1\n');
 		const bytes = await zip.generateAsync({ type: 'uint8array' });
 		const ids = async (options = {}) => (await collect(parseFile({ chunks: [bytes], fileName: 'x.zip' }, options))).map((row) => row.id);
-		assert.deepEqual(await ids(), ['c1', 'p1', 'x1']);
-		assert.deepEqual(await ids({ orderEntries: (names: string[]) => [...names].reverse() }), ['x1', 'p1', 'c1']);
+		assert.deepEqual(await ids(), ['c1', 'p1', 't1']);
+		assert.deepEqual(await ids({ orderEntries: (names: string[]) => [...names].reverse() }), ['t1', 'p1', 'c1']);
+		for (const name of ['../../etc/passwd.csv', '/tmp/x.csv', 'a\\..\\b.csv']) {
+			const hostile = new JSZip();
+			hostile.file('people.csv', 'id\np1\n');
+			hostile.file(name, 'id\nx1\n');
+			await assert.rejects(collect(parseFile({ chunks: [await hostile.generateAsync({ type: 'uint8array' })], fileName: 'x.zip' })), /a path outside the archive/);
+		}
+	});
+
+	it('refuses damaged text: ragged rows, bytes that are not UTF-8, NUL characters, JSON Lines that are not records', async () => {
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('id,name\n1,Ada\n2,Grace,extra\n')], fileName: 'x.csv' })), /Data row 2 of the CSV file has 3 values, but its header has 2 columns/);
+		assert.deepEqual(await collect(parseFile({ chunks: [Buffer.from('id,name\n1\n')], fileName: 'x.csv' }, { csv: { raggedRows: 'keep' } })), [{ id: '1', name: '' }]);
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from([0x69, 0x64, 0x0a, 0xff, 0xfe, 0x0a])], fileName: 'x.csv' })), /not valid UTF-8/);
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('id\n1\u0000\n')], fileName: 'x.csv' })), /NUL character/);
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('{"a":1}\n[1,2]\n')], fileName: 'x.jsonl' })), /Line 2 of the JSON Lines file is not a record \(a JSON object\) but an array/);
+		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('[{"a":"\u0000"}]'.replace('\\u0000', '\u0000'))], fileName: 'x.json' })), /NUL character/);
 	});
 
 	it('reads a gzip file (or a body compressed anyway) inflated, and stops a gzip bomb', async () => {

@@ -292,9 +292,9 @@ describe('Anduin IDM node', () => {
 		assert.equal(unknownType.error?.message, 'Anduin has no export for the object type "client-groups" (HTTP 404)');
 
 		const unknownRequest = await runAnduin(emulator, { operation: 'getStatus', requestId: 'export-00000000-0000-4000-8000-000000000000' });
-		assert.equal(unknownRequest.error?.message, 'Anduin does not know the request export-00000000-0000-4000-8000-000000000000');
+		assert.equal(unknownRequest.error?.message, 'Anduin no longer has the request export-00000000-0000-4000-8000-000000000000, or never had it (HTTP 404)');
 		const unknownDownload = await runAnduin(emulator, { operation: 'download', requestId: 'export-00000000-0000-4000-8000-000000000000' });
-		assert.equal(unknownDownload.error?.message, 'Anduin does not know the request export-00000000-0000-4000-8000-000000000000');
+		assert.equal(unknownDownload.error?.message, 'Anduin no longer has the request export-00000000-0000-4000-8000-000000000000, or never had it (HTTP 404)');
 
 		const badKey = await runAnduin(emulator, {}, { credentialOverrides: { apiKey: 'anduin_api_key_not_valid_at_all' } });
 		assert.equal(badKey.error?.message, 'Anduin did not accept the API key (HTTP 401)');
@@ -309,7 +309,7 @@ describe('Anduin IDM node', () => {
 			input: [{ json: { id: 'export-00000000-0000-4000-8000-000000000000' } }, { json: { id: '' } }],
 		});
 		assert.equal(result.items.length, 2);
-		assert.match(String(result.items[0].json.error), /does not know the request/);
+		assert.match(String(result.items[0].json.error), /no longer has the request/);
 		assert.match(String(result.items[1].json.error), /"Request ID" is empty/);
 		assert.deepEqual(result.items.map((item) => (item.pairedItem as { item: number }).item), [0, 1]);
 	});

@@ -186,8 +186,8 @@ export function requestState(ctx: EngineContext, requestId: string, status: Requ
 	if (!status) {
 		return {
 			phase: 'expired',
-			reason: `Anduin does not know the request ${requestId}`,
-			description: 'Check the request ID. Anduin shows a request only to the user (API key) that started it.',
+			reason: `Anduin no longer has the request ${requestId}, or never had it (HTTP 404)`,
+			description: 'Check the request ID: Anduin shows a request only to the user (API key) that started it. A request it had is gone: start the export again.',
 		};
 	}
 	switch (status.status) {
@@ -203,7 +203,7 @@ export function requestState(ctx: EngineContext, requestId: string, status: Requ
 			const fileUrl = status.result?.fileUrl;
 			ctx.logger.info(`Anduin export ${requestId}: completed with ${total ?? 'an unknown number of'} objects${nextCursor ? '; a next cursor follows' : '; the last job of its chain'}`);
 			const details = { requestId, total: total ?? null, nextCursor: nextCursor ?? null };
-			if (typeof fileUrl === 'string' && fileUrl) return { phase: 'done', files: [fileOf(fileUrl)], details };
+			if (typeof fileUrl === 'string' && fileUrl) return { phase: 'done', files: [fileOf(fileUrl)], details, recordCount: total };
 			// An export with nothing in it may come without a file.
 			if (total === 0) return { phase: 'done', files: [], details };
 			return { phase: 'failed', code: 'NoFile', reason: `Anduin reported the export ${requestId} Completed, but gave no file URL`, description: resumeHint(requestId) };

@@ -101,7 +101,9 @@ export async function startExport(ctx: EngineContext, request: ExportRequest): P
 	if (response.statusCode === 204) return undefined;
 	const token = typeof response.body === 'object' && response.body ? response.body.token : undefined;
 	if (typeof token !== 'string' || !token) {
-		throw new NodeOperationError(ctx.getNode(), '4me started no export: its answer had no token');
+		throw new NodeOperationError(ctx.getNode(), '4me answered POST /export (start an export) without a token', {
+			description: `4me's answer: ${JSON.stringify(response.body).slice(0, 200)}. Try again; if it keeps happening, 4me or a proxy in front of it is not answering as documented.`,
+		});
 	}
 	return token;
 }
@@ -148,8 +150,16 @@ function toJobState(body: IDataObject, request: Pick<ExportRequest, 'types' | 'f
 			if (body.rate_limit_exceeded !== undefined) return exportLimitHit(request);
 			return { phase: 'failed', reason: 'The 4me export failed', description: `4me said: ${JSON.stringify(body)}` };
 		default: {
-			const message = typeof body.message === 'string' ? body.message : JSON.stringify(body);
-			return { phase: 'failed', reason: `The 4me export ended in state "${state || 'unknown'}": ${message}` };
+			const message = typeof body.message === 'string' ? body.message : JSON.stringify(body).slice(0, 300);
+			if (!state) {
+				return {
+					phase: 'failed',
+					code: 'NoState',
+					reason: `4me answered the status of the export (GET /export/…) without a state: ${message}`,
+					description: '4me documents queued, processing, done and failed; this answer is none of them. Try again later.',
+				};
+			}
+			return { phase: 'failed', reason: `The 4me export ended in state "${state}": ${message}` };
 		}
 	}
 }

@@ -144,7 +144,11 @@ export async function addExport(ctx: EngineContext, request: ExportRequest): Pro
 		return { runningMessage: message };
 	}
 	const started = response.body.Export;
-	if (!started?.Id) throw new NodeOperationError(ctx.getNode(), 'Mews accepted the export but did not say its ID');
+	if (!started?.Id) {
+		throw new NodeOperationError(ctx.getNode(), 'Mews answered exports/add without the ID of an export', {
+			description: `Mews's answer: ${JSON.stringify(response.body).slice(0, 200)}. Try again; if it keeps happening, Mews or a proxy in front of it is not answering as documented.`,
+		});
+	}
 	return started;
 }
 

@@ -189,7 +189,12 @@ export function exportState(found: DataExport | undefined, id: string, apiBase: 
 		case 'processing':
 			return { phase: 'running' };
 		case 'completed':
-			return { phase: 'done', files: filesOf(found, apiBase), details: found };
+			return {
+				phase: 'done',
+				files: filesOf(found, apiBase),
+				details: found,
+				recordCount: typeof found.recordCount === 'number' ? found.recordCount : undefined,
+			};
 		case 'failed': {
 			const reason = found.failureReason ?? '';
 			return {

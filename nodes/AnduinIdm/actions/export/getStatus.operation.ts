@@ -16,9 +16,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const id = readRequestId(this, this.getNodeParameter('requestId', itemIndex), itemIndex);
 	const status = await getRequestStatus(this, id);
 	if (!status) {
-		throw new NodeOperationError(this.getNode(), `Anduin does not know the request ${id}`, {
+		throw new NodeOperationError(this.getNode(), `Anduin no longer has the request ${id}, or never had it (HTTP 404)`, {
 			itemIndex,
-			description: 'Check the request ID. Anduin shows a request only to the user (API key) that started it.',
+			description: 'Check the request ID: Anduin shows a request only to the user (API key) that started it.',
 		});
 	}
 	const json = { ...status };
