@@ -110,6 +110,8 @@ export interface ExecuteNodeOptions {
 	continueOnFail?: boolean;
 	/** Stop the execution after this many ms, as the Stop button does. */
 	cancelAfterMs?: number;
+	/** Stop the execution when this signal aborts (an event a test waits for), as the Stop button does. */
+	cancelSignal?: AbortSignal;
 	/** Workflow static data. Only non-manual runs write changes back to it, as in n8n. */
 	staticData?: IDataObject;
 	/** 'manual' ("Execute workflow", the default) or a production mode such as 'trigger'. */
@@ -147,7 +149,7 @@ export interface ExecuteNodeResult {
 	 * 'error' if it threw (e.g. the AbortError of `sleep(ms, signal)`): that error is recorded.
 	 */
 	status: IRun['status'];
-	/** Whether `cancelAfterMs` fired before the execution finished. */
+	/** Whether `cancelAfterMs` or `cancelSignal` fired before the execution finished. */
 	cancelled: boolean;
 	runData: IRunData;
 	/** The workflow's static data after the run. */
@@ -166,6 +168,11 @@ export interface PollTriggerOptions {
 	mode?: 'trigger' | 'manual';
 	/** Pass the same object to consecutive 'trigger' polls: it persists as in an active workflow. */
 	staticData?: IDataObject;
+	/**
+	 * Instead of `staticData`: the active workflow's static data as n8n keeps it in memory and
+	 * in its database, with n8n's rules for when a poll's changes are kept and saved.
+	 */
+	persistence?: ActiveWorkflowStaticData;
 }
 
 export interface PollTriggerResult {
@@ -174,6 +181,76 @@ export interface PollTriggerResult {
 	outputs: INodeExecutionData[][] | null;
 	staticData: IDataObject;
 	logs: LogLine[];
+	/**
+	 * With `persistence`: the poll belonged to a process that was killed (restart()) while it
+	 * ran, so n8n never emitted its items and nothing it changed was kept.
+	 */
+	abandoned?: boolean;
+	/** With `persistence`: what happened to the static data after the poll. */
+	saved?: SaveOutcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static data of an active workflow across polls and restarts
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How n8n 2.41 keeps a polling trigger's static data:
+ * - 'memory' (the default): the poll changes the workflow's live static data in place; it is
+ *   written to the database only when the poll emits (ActiveWorkflowManager saves it as it
+ *   starts the execution). A poll that throws keeps its changes in memory, unsaved.
+ * - 'durable' (N8N_POLLER_DURABLE_CURSORS_ENABLED=true): the poll works on a staged copy of
+ *   its node's static data, committed (and saved) when it emits or returns null
+ *   (`__commitCursor`), and discarded when it throws.
+ */
+export type StaticDataPersistence = 'memory' | 'durable';
+
+/** saved: written to the database; failed: the write failed (n8n logs it and goes on); killed: the process died first; none: nothing to write. */
+export type SaveOutcome = 'saved' | 'failed' | 'killed' | 'none';
+
+/**
+ * The static data of one active workflow: `live` in the n8n process, `saved` in its database.
+ * `restart()` models a killed process: the next n8n process starts from what the database
+ * holds, and a poll still running in the dead process keeps its own copy and commits nothing.
+ */
+export class ActiveWorkflowStaticData {
+	live: IDataObject;
+	saved: IDataObject;
+	/** Bumped by every restart; a poll that started in an earlier process is abandoned. */
+	process = 0;
+	private nextSave: 'fail' | 'kill' | undefined;
+
+	constructor(
+		readonly mode: StaticDataPersistence,
+		initial: IDataObject = {},
+	) {
+		this.live = deepCopy(initial);
+		this.saved = deepCopy(initial);
+	}
+
+	/** The n8n process dies and starts again: the live data is what the database holds. */
+	restart(): void {
+		this.process++;
+		this.live = deepCopy(this.saved);
+	}
+
+	/** The next database write fails ('fail'), or the process dies just before it ('kill'). */
+	interruptNextSave(how: 'fail' | 'kill'): void {
+		this.nextSave = how;
+	}
+
+	/** Writes the live data to the database, unless an interruption was asked for. */
+	save(): SaveOutcome {
+		const how = this.nextSave;
+		this.nextSave = undefined;
+		if (how === 'fail') return 'failed';
+		if (how === 'kill') {
+			this.restart();
+			return 'killed';
+		}
+		this.saved = deepCopy(this.live);
+		return 'saved';
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -699,7 +776,7 @@ export async function executeNode(options: ExecuteNodeOptions): Promise<ExecuteN
 	const { run, cancelled } = await logSinks.run(logs, async () => {
 		const execution = new WorkflowExecute(additionalData, mode, runExecutionData)
 			.processRunExecutionData(workflow);
-		return await settle(execution, options.cancelAfterMs);
+		return await settle(execution, options.cancelAfterMs, options.cancelSignal);
 	});
 	const durationMs = performance.now() - startedAt;
 
@@ -750,19 +827,22 @@ function nodeResult(run: IRun, nodeName: string) {
 async function settle(
 	execution: ReturnType<WorkflowExecute['processRunExecutionData']>,
 	cancelAfterMs: number | undefined,
+	cancelSignal: AbortSignal | undefined,
 ): Promise<{ run: IRun; cancelled: boolean }> {
 	let cancelled = false;
-	const timer =
-		cancelAfterMs === undefined
-			? undefined
-			: setTimeout(() => {
-					cancelled = true;
-					execution.cancel();
-				}, cancelAfterMs);
+	const cancel = () => {
+		if (cancelled) return;
+		cancelled = true;
+		execution.cancel();
+	};
+	const timer = cancelAfterMs === undefined ? undefined : setTimeout(cancel, cancelAfterMs);
+	if (cancelSignal?.aborted) cancel();
+	cancelSignal?.addEventListener('abort', cancel, { once: true });
 	try {
 		return { run: await execution, cancelled };
 	} finally {
 		clearTimeout(timer);
+		cancelSignal?.removeEventListener('abort', cancel);
 	}
 }
 
@@ -806,18 +886,38 @@ export function findSecrets(value: unknown, credentials: TestCredentials): strin
  * as the poller of an active workflow does; 'manual' calls poll() the way WorkflowExecute does
  * for "Fetch test event". Static data persists across 'trigger' polls that share `staticData`
  * (an active workflow keeps it); a manual fetch works on a copy (n8n doesn't save it).
+ * With `persistence`, the poll follows n8n's rules for keeping and saving static data.
  */
 export async function pollTrigger(options: PollTriggerOptions): Promise<PollTriggerResult> {
+	// Taken before anything else: a restart from now on means this poll's process died.
+	const persistence = options.persistence;
+	const processAtStart = persistence?.process;
+	const liveAtStart = persistence?.live;
 	await setUpEngine();
 	const mode = options.mode ?? 'trigger';
+	if (persistence && mode !== 'trigger') throw new UnexpectedError('persistence is for scheduled (trigger) polls');
 	const typeName = nodeTypeName(options.node);
-	const staticData = runStaticData(options.staticData, mode);
+	const staticData = liveAtStart ?? runStaticData(options.staticData, mode);
 	const node = workflowNode(options.node, typeName, options);
 	const workflow = buildWorkflow([node], { [typeName]: options.node }, {}, staticData);
 	const credentialsHelper = new HarnessCredentialsHelper(copyCredentials(options.credentials));
 	const additionalData = buildAdditionalData(credentialsHelper, randomUUID());
 	const activation: WorkflowActivateMode = mode === 'manual' ? 'manual' : 'activate';
-	const context = new PollContext(workflow, node, additionalData, mode, activation);
+	// Durable cursors: the node's static data is a staged copy, as PollContext lets n8n give it.
+	const nodeKey = `node:${node.name}`;
+	const staged = persistence?.mode === 'durable' ? deepCopy((staticData[nodeKey] as IDataObject | undefined) ?? {}) : undefined;
+	const context = new PollContext(
+		workflow,
+		node,
+		additionalData,
+		mode,
+		activation,
+		undefined,
+		undefined,
+		undefined,
+		undefined,
+		staged ? () => staged : undefined,
+	);
 
 	const logs: LogLine[] = [];
 	const outputs = await logSinks.run(logs, async () => {
@@ -830,7 +930,22 @@ export async function pollTrigger(options: PollTriggerOptions): Promise<PollTrig
 			async () => await Container.get(TriggersAndPollers).runPollFunction(workflow, node, context),
 		);
 	});
-	return { items: outputs?.[0] ?? null, outputs, staticData: workflow.staticData, logs };
+	const items = outputs?.[0] ?? null;
+	if (!persistence) return { items, outputs, staticData: workflow.staticData, logs };
+
+	// A poll of a process that died meanwhile never reached n8n's emit: nothing of it is kept.
+	if (persistence.process !== processAtStart) {
+		return { items, outputs, staticData: workflow.staticData, logs, abandoned: true, saved: 'none' };
+	}
+	let saved: SaveOutcome = 'none';
+	if (staged) {
+		// Committed on emit and on a null return alike (a throw skipped this: the copy is dropped).
+		persistence.live[nodeKey] = staged;
+		saved = persistence.save();
+	} else if (outputs !== null) {
+		saved = persistence.save();
+	}
+	return { items, outputs, staticData: persistence.live, logs, saved };
 }
 
 // ---------------------------------------------------------------------------------------------
