@@ -27,6 +27,8 @@ export interface Download {
 	fileName?: string;
 	/** Content-Length of the whole file, when the server sent it. */
 	totalBytes?: number;
+	/** The answer's headers (a paged result's next-page token may be among them). */
+	headers: Record<string, unknown>;
 	/** The body as it arrives; a broken transfer is resumed (Range) or restarted transparently. */
 	chunks: AsyncIterable<Uint8Array>;
 	/** `chunks` as a Node Readable (object mode, one Buffer per chunk), for n8n's binary data store. */
@@ -77,6 +79,7 @@ export async function openDownload(
 		contentType: header(first.headers, 'content-type'),
 		fileName: fileNameOf(first.headers, url),
 		totalBytes,
+		headers: first.headers,
 		chunks,
 		// Node code may not import node:stream; the body's class is a Node Readable, whose static
 		// `from` builds a plain one. Object mode hands each chunk on as it is, never concatenated.

@@ -9,7 +9,7 @@ import { forEachFileWithFreshLinks } from './links';
 import { filesToBinary, filesToRows } from './output';
 import type { ParseOptions } from './parse';
 import { backoffMs, describeWait } from './retry';
-import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState } from './types';
+import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState, Row } from './types';
 
 // The life cycle of a provider's export job, written once: a provider describes its job (how
 // to start it, one status check, its files, the next job of a chain, its busy rule) and the
@@ -251,6 +251,11 @@ export async function emitJob<Request>(
 	output: OutputSpec,
 ): Promise<INodeExecutionData[]> {
 	if (output.mode === 'rows') return readJobRows(ctx, job, finished, output);
+	if (finished.done.rows) {
+		throw new NodeOperationError(ctx.getNode(), `${jobLabel(job, finished.id)} gives its rows in its answers, not as a file`, {
+			description: 'Set "Output" to "One Item per Row" (the Convert to File node can make a file of them).',
+		});
+	}
 	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
 	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) =>
 		filesToBinary(ctx, [file], {
@@ -271,6 +276,7 @@ export async function readJobRows<Request>(
 	output: Pick<OutputSpec, 'rowLimit' | 'download' | 'pairedItem'>,
 ): Promise<INodeExecutionData[]> {
 	let rowsLeft = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
+	if (finished.done.rows) return rowsGiven(finished.done.rows(), rowsLeft, output.pairedItem, job.parse);
 	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
 	const items = await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) => {
 		if (rowsLeft <= 0) return [];
@@ -284,6 +290,18 @@ export async function readJobRows<Request>(
 		return rows;
 	});
 	checkRecordCount(ctx, job, finished, items.length, rowsLeft <= 0);
+	return items;
+}
+
+/** Rows the provider gave without files (inline, or pages of JSON), as items. */
+async function rowsGiven(batches: AsyncIterable<Row[]>, limit: number, pairedItem: IPairedItemData, parse: ParseOptions | undefined): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	for await (const batch of batches) {
+		for (const row of batch) {
+			if (items.length >= limit) return items;
+			items.push({ json: (parse?.mapRow ? parse.mapRow(row) : row) as IDataObject, pairedItem });
+		}
+	}
 	return items;
 }
 

@@ -22,7 +22,8 @@ export type ErrorExplainer = (
 export interface ApiRequestOptions {
 	/** Names the provider in errors and logs: "4me", "Mews". */
 	provider: string;
-	credentialType: string;
+	/** The credential for the request; none: the request goes without (an address it may not go to). */
+	credentialType?: string;
 	method: IHttpRequestMethods;
 	url: string;
 	headers?: IDataObject;
@@ -65,7 +66,7 @@ export function networkTimeoutMs(ctx: EngineContext): number {
  * never to another origin. Secrets a misbehaving answer echoes are masked before anything reads it.
  */
 export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRequestOptions): Promise<ApiResponse<T>> {
-	const secrets = secretValuesOf(await ctx.getCredentials(options.credentialType).catch(() => undefined));
+	const secrets = options.credentialType ? secretValuesOf(await ctx.getCredentials(options.credentialType).catch(() => undefined)) : [];
 	const origin = new URL(options.url).origin;
 	let url = options.url;
 	let method = options.method;
@@ -77,7 +78,7 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 		const call = { ...options, url, method };
 		let response: ApiResponse<T>;
 		try {
-			response = (await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, {
+			const request: IHttpRequestOptions = {
 				method,
 				url,
 				headers: options.headers,
@@ -90,7 +91,10 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 				allowedDomains: new URL(url).hostname,
 				timeout: networkTimeoutMs(ctx),
 				abortSignal: cancelSignalOf(ctx),
-			})) as ApiResponse<T>;
+			};
+			response = (options.credentialType
+				? await ctx.helpers.httpRequestWithAuthentication.call(ctx, options.credentialType, request)
+				: await ctx.helpers.httpRequest(request)) as ApiResponse<T>;
 		} catch (error) {
 			throwIfCancelled(ctx, options.errorContext);
 			if (isPermanent(error)) throw networkError(ctx, call, error, secrets);

@@ -29,7 +29,9 @@ export async function filesToRows(
 	// One pairedItem object for all rows of an input item: large exports make millions of items.
 	const pairedItem = options.pairedItem;
 	const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
-	for (const file of files) {
+	// Paged results add their next page as each page is read.
+	const queue = [...files];
+	for (let file = queue.shift(); file; file = queue.shift()) {
 		if (items.length >= limit) break;
 		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const parse: ParseOptions = {
@@ -54,6 +56,8 @@ export async function filesToRows(
 		} finally {
 			download.cancel();
 		}
+		const next = file.next?.(download.headers);
+		if (next) queue.unshift(next);
 	}
 	if (items.length >= limit) ctx.logger.info(`Stopped at the row limit of ${limit} rows`);
 	return items;
@@ -106,8 +110,11 @@ export async function filesToBinary(
 	options: FileOutputOptions,
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	for (const file of files) {
-		const binary = await storeFile(ctx, file, options);
+	const queue = [...files];
+	for (let file = queue.shift(); file; file = queue.shift()) {
+		const { binary, headers } = await storeFile(ctx, file, options);
+		const next = file.next?.(headers);
+		if (next) queue.unshift(next);
 		items.push({
 			json: {
 				...options.json,
@@ -123,7 +130,7 @@ export async function filesToBinary(
 	return items;
 }
 
-async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: FileOutputOptions): Promise<IBinaryData> {
+async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: FileOutputOptions): Promise<{ binary: IBinaryData; headers: Record<string, unknown> }> {
 	for (let attempt = 1; ; attempt++) {
 		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const fileName = file.name ?? download.fileName ?? 'export';
@@ -131,7 +138,7 @@ async function storeFile(ctx: IExecuteFunctions, file: ExportFile, options: File
 		try {
 			const stream = download.readable() as Parameters<typeof ctx.helpers.prepareBinaryData>[0];
 			const binary = await ctx.helpers.prepareBinaryData(stream, fileName, mimeType);
-			return binary;
+			return { binary, headers: download.headers };
 		} catch (error) {
 			download.cancel();
 			// Our own errors (too large, a refused link, a size that does not match) will not mend.

@@ -14,6 +14,11 @@ export interface ExportFile {
 	recordType?: string;
 	/** The file is on the provider's API and needs the credential (default: a signed link, none). */
 	auth?: FileAuth;
+	/**
+	 * Paged results: the file after this one, from this one's answer headers (Salesforce's
+	 * Sforce-Locator); undefined after the last page.
+	 */
+	next?: (headers: Record<string, unknown>) => ExportFile | undefined;
 }
 
 /** A credential for a download, sent only to `origin` (scheme, host and port), never on a redirect elsewhere. */
@@ -33,6 +38,8 @@ export type JobState =
 			details?: IDataObject;
 			/** How many records the provider says the job's files hold: the rows read are checked against it. */
 			recordCount?: number;
+			/** Rows the provider gives instead of files: inline in the status answer, or JSON pages. */
+			rows?: () => AsyncIterable<Row[]>;
 	  }
 	| {
 			phase: 'failed' | 'expired';
