@@ -205,7 +205,7 @@ export function readSampleSize(options: IDataObject): number {
 }
 
 // A poll leaves this much of n8n's poll budget for downloading and emitting.
-const POLL_BUDGET_RESERVE_MS = 60_000;
+export const POLL_BUDGET_RESERVE_MS = 60_000;
 const DEFAULT_MAX_WAIT_MINUTES = 4;
 
 export function maxWaitPerPollOption(provider: string): INodeProperties {

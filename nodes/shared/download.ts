@@ -4,9 +4,11 @@ import { Agent, request } from 'undici';
 
 import { describeError, isNodeError } from './errors';
 import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled, timeLeftMs } from './cancel';
-import { networkTimeoutMs, pathOf } from './http';
+import { networkTimeoutMs } from './http';
+import { maskText, secretValuesOf } from './secrets';
 import { backoffMs, describeWait, header, retryAfterMs } from './retry';
 import type { EngineContext, FileAuth } from './types';
+import { decodePercent, describeAddress, fileNameInUrl, hostOf, isHttpUrl, originOf, pathOf, resolveUrl } from './urls';
 
 export interface DownloadOptions {
 	/** Fail when the file is larger than this. */
@@ -222,7 +224,7 @@ async function openWithRetries(
 		}
 		const { statusCode } = response;
 		if (statusCode === 200 || statusCode === 206) return response;
-		const body = await readSmallBody(response.body);
+		const body = await errorBodyOf(ctx, url, await readSmallBody(response.body), options);
 		const transient = statusCode === 429 || statusCode >= 500;
 		if (!transient || attempt >= retries) {
 			throw new NodeApiError(ctx.getNode(), { message: body.slice(0, 300), httpCode: String(statusCode) } as JsonObject, {
@@ -298,7 +300,13 @@ async function open(ctx: EngineContext, url: string, fromByte: number, options: 
 			description: options.errorContext,
 		});
 	}
-	return open(ctx, resolveAgainst(location, url), fromByte, options, hops + 1);
+	return open(ctx, resolveUrl(location, url), fromByte, options, hops + 1);
+}
+
+/** An error answer's text for the error: a credentialed download's may echo the credential, so it is masked. */
+async function errorBodyOf(ctx: EngineContext, url: string, body: string, options: DownloadOptions): Promise<string> {
+	if (!options.auth || originOf(url) !== options.auth.origin) return body;
+	return maskText(body, secretValuesOf(await ctx.getCredentials(options.auth.credentialType).catch(() => undefined)));
 }
 
 /** Closes a body nobody reads any more; destroying it may emit an abort error, which is no news. */
@@ -309,34 +317,12 @@ function discard(body: ResponseBody): void {
 
 /** Only http(s) addresses are downloaded; anything else fails at once, saying what came. */
 function checkAddress(ctx: EngineContext, url: string, options: DownloadOptions, redirected: boolean): void {
-	let protocol: string | undefined;
-	try {
-		protocol = new URL(url).protocol;
-	} catch {
-		protocol = undefined;
-	}
-	if (protocol === 'http:' || protocol === 'https:') return;
-	const what = protocol ? `a ${protocol} address` : `an address that is not a URL ("${String(url ?? '').slice(0, 80)}")`;
-	throw new NodeOperationError(ctx.getNode(), `The export file's download ${redirected ? 'was redirected to' : 'link is'} ${what}`, {
+	if (isHttpUrl(url)) return;
+	throw new NodeOperationError(ctx.getNode(), `The export file's download ${redirected ? 'was redirected to' : 'link is'} ${describeAddress(url)}`, {
 		description: ['Only http and https downloads are allowed.', options.errorContext].filter(Boolean).join(' '),
 	});
 }
 
-function resolveAgainst(location: string, base: string): string {
-	try {
-		return new URL(location, base).href;
-	} catch {
-		return location;
-	}
-}
-
-function originOf(url: string): string {
-	try {
-		return new URL(url).origin;
-	} catch {
-		return '';
-	}
-}
 
 async function readSmallBody(body: ResponseBody): Promise<string> {
 	const parts: Uint8Array[] = [];
@@ -373,13 +359,6 @@ function transferError(ctx: EngineContext, url: string, error: unknown, options:
 	});
 }
 
-function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return 'an invalid address';
-	}
-}
 
 function tooLarge(ctx: EngineContext, bytes: number, options: DownloadOptions) {
 	return new NodeOperationError(
@@ -397,7 +376,6 @@ function numberHeader(headers: Record<string, unknown>, name: string): number | 
 function fileNameOf(headers: Record<string, unknown>, url: string): string | undefined {
 	const disposition = header(headers, 'content-disposition');
 	const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-	if (match) return decodeURIComponent(match[1]);
-	const last = new URL(url).pathname.split('/').pop();
-	return last ? decodeURIComponent(last) : undefined;
+	if (match) return decodePercent(match[1]);
+	return fileNameInUrl(url);
 }

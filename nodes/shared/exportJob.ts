@@ -10,6 +10,7 @@ import { filesToBinary, filesToRows } from './output';
 import type { ParseOptions } from './parse';
 import { backoffMs, describeWait } from './retry';
 import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState, Row } from './types';
+import { describeAddress, isHttpUrl } from './urls';
 
 // The life cycle of a provider's export job, written once: a provider describes its job (how
 // to start it, one status check, its files, the next job of a chain, its busy rule) and the
@@ -62,6 +63,12 @@ export interface ExportJob<Request> {
 	 * are none to give; default: the files of a new status check.
 	 */
 	freshFiles?(id: string, request?: Request): Promise<ExportFile[] | undefined>;
+	/**
+	 * A provider that signs a job's links once: an expired link is replaced by running the same
+	 * request again and reading that job's files. `withoutRequest` explains why it cannot be done
+	 * for a job known only by its id.
+	 */
+	rerunForFreshLinks?: { withoutRequest(id: string): { message: string; description?: string } };
 	/** How long a file link works after the provider returned it; older links are renewed first. */
 	linkValidityMs?: number;
 	/** The next job of a chain (a cursor, the next date range), or undefined after the last. */
@@ -80,6 +87,7 @@ export interface ExportJob<Request> {
 }
 
 export interface FinishedJob<Request> {
+	/** The job whose files are read (another one once it was run again for fresh links). */
 	id: string;
 	request?: Request;
 	done: DoneJobState;
@@ -188,46 +196,40 @@ export async function finishJob<Request>(
 	job: ExportJob<Request>,
 	started: { id: string; request?: Request },
 	options: RunOptions & { timeoutMs?: number; onTimeout: 'fail' | 'return' },
-): Promise<{ finished: FinishedJob<Request> } | { running: WaitResult & { finished: false } }> {
-	const wait = async (id: string, timeoutMs: number) =>
+): Promise<{ finished: FinishedJob<Request> } | { running: WaitResult & { finished: false }; job: { id: string; request?: Request } }> {
+	const wait = async (current: { id: string; request?: Request }, timeoutMs: number) =>
 		waitForJob(ctx, {
-			jobLabel: jobLabel(job, id),
-			resumeHint: job.resumeHint(id),
-			poll: () => job.status(id, started.request),
+			jobLabel: jobLabel(job, current.id),
+			resumeHint: job.resumeHint(current.id),
+			poll: () => job.status(current.id, current.request),
 			schedule: { ...job.schedule, timeoutMs },
 			onTimeout: options.onTimeout,
 		});
 	const deadline = Date.now() + (options.timeoutMs ?? job.schedule.timeoutMs);
-	let id = started.id;
+	// The job waited on: a failed one started again is another job (perhaps for another request).
+	let current = { id: started.id, request: started.request };
 	let result: WaitResult;
 	try {
-		result = await wait(id, deadline - Date.now());
+		result = await wait(current, deadline - Date.now());
 	} catch (error) {
 		const retry = error instanceof JobFailedError && options.retryFailedOnce && started.request !== undefined && job.retryable?.(error.state);
 		if (!retry || started.request === undefined) throw asNodeError(ctx.getNode(), error);
-		ctx.logger.info(`${jobLabel(job, id)} failed; starting it again once`);
+		ctx.logger.info(`${jobLabel(job, current.id)} failed; starting it again once`);
 		const again = await startOrJoin(ctx, job, started.request, { whenBusy: options.whenBusy === 'skip' ? 'fail' : options.whenBusy });
 		if (!('id' in again)) throw asNodeError(ctx.getNode(), error);
-		id = again.id;
-		result = await wait(id, Math.max(1, deadline - Date.now()));
+		current = { id: again.id, request: again.request };
+		result = await wait(current, Math.max(1, deadline - Date.now()));
 	}
-	if (!result.finished) return { running: result };
-	checkFiles(ctx, job, id, result.state.files);
-	return { finished: { id, request: started.request, done: result.state } };
+	if (!result.finished) return { running: result, job: current };
+	checkFiles(ctx, job, current.id, result.state.files);
+	return { finished: { id: current.id, request: current.request, done: result.state } };
 }
 
 /** A finished job's files must have absolute http(s) addresses; say which one does not. */
 function checkFiles<Request>(ctx: EngineContext, job: ExportJob<Request>, id: string, files: ExportFile[]): void {
 	files.forEach((file, index) => {
-		let protocol: string | undefined;
-		try {
-			protocol = new URL(file.url).protocol;
-		} catch {
-			protocol = undefined;
-		}
-		if (protocol === 'http:' || protocol === 'https:') return;
-		const shown = typeof file.url === 'string' && file.url ? `"${file.url.slice(0, 80)}"` : 'none';
-		throw new NodeOperationError(ctx.getNode(), `${job.provider} reported ${jobLabel(job, id)} done, but file ${index + 1} of ${files.length} has no usable download address (${shown})`, {
+		if (isHttpUrl(file.url)) return;
+		throw new NodeOperationError(ctx.getNode(), `${job.provider} reported ${jobLabel(job, id)} done, but file ${index + 1} of ${files.length} has no usable download address (${describeAddress(file.url)})`, {
 			description: `Only absolute http and https addresses can be downloaded. ${job.resumeHint(id)}`,
 		});
 	});
@@ -257,7 +259,7 @@ export async function emitJob<Request>(
 		});
 	}
 	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
-	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) =>
+	return forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(ctx, job, finished), async (file) =>
 		filesToBinary(ctx, [file], {
 			download,
 			pairedItem: output.pairedItem,
@@ -278,7 +280,7 @@ export async function readJobRows<Request>(
 	let rowsLeft = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
 	if (finished.done.rows) return rowsGiven(finished.done.rows(), rowsLeft, output.pairedItem, job.parse);
 	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
-	const items = await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(job, finished), async (file) => {
+	const items = await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(ctx, job, finished), async (file) => {
 		if (rowsLeft <= 0) return [];
 		const rows = await filesToRows(ctx, [file], {
 			download,
@@ -314,16 +316,41 @@ function checkRecordCount<Request>(ctx: EngineContext, job: ExportJob<Request>, 
 	});
 }
 
-function freshLinks<Request>(job: ExportJob<Request>, finished: FinishedJob<Request>) {
+function freshLinks<Request>(ctx: EngineContext, job: ExportJob<Request>, finished: FinishedJob<Request>) {
 	return {
 		validityMs: job.linkValidityMs,
 		refresh: async (): Promise<ExportFile[] | undefined> => {
+			if (job.rerunForFreshLinks) return runAgainForFiles(ctx, job, finished, job.rerunForFreshLinks);
 			if (job.freshFiles) return job.freshFiles(finished.id, finished.request);
 			const state = await job.status(finished.id, finished.request);
 			// A job that is no longer done (expired, gone) has no new links: the refusal stands.
 			return state.phase === 'done' ? state.files : undefined;
 		},
 	};
+}
+
+/**
+ * Runs a finished job's request again for files with working links. `finished` becomes the new
+ * job, so that what is read from it next (its record count, a chain's next cursor) is the new one's.
+ */
+async function runAgainForFiles<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	finished: FinishedJob<Request>,
+	rerun: NonNullable<ExportJob<Request>['rerunForFreshLinks']>,
+): Promise<ExportFile[] | undefined> {
+	if (finished.request === undefined) {
+		const { message, description } = rerun.withoutRequest(finished.id);
+		throw new NodeOperationError(ctx.getNode(), message, { description });
+	}
+	ctx.logger.info(`${jobLabel(job, finished.id)}: its file links were refused (expired?); running the same ${job.noun} again`);
+	const started = await startOrJoin(ctx, job, finished.request, { whenBusy: 'wait' });
+	if (!('id' in started)) return undefined;
+	const result = await finishJob(ctx, job, { id: started.id, request: started.request }, { whenBusy: 'wait', retryFailedOnce: false, onTimeout: 'fail' });
+	if (!('finished' in result)) return undefined;
+	finished.id = result.finished.id;
+	finished.done = result.finished.done;
+	return finished.done.files;
 }
 
 /**
@@ -418,12 +445,21 @@ function rememberStarted<Request>(ctx: EngineContext, job: ExportJob<Request>, r
 	list.splice(0, Math.max(0, list.length - KEPT_PER_NODE));
 }
 
-/** Jobs with the key this node started that the provider still has pending or running. */
+/**
+ * Jobs with the key this node started that the provider still has pending or running; the ones
+ * that have ended are forgotten, so that each busy answer asks only about jobs that may still run.
+ */
 async function runningStartedHere<Request>(ctx: EngineContext, job: ExportJob<Request>, key: string): Promise<StartedJob[]> {
 	const running: StartedJob[] = [];
+	const ended = new Set<string>();
 	for (const started of startedList(ctx).filter((entry) => entry.key === key)) {
 		const state = await job.status(started.id);
 		if (state.phase === 'pending' || state.phase === 'running') running.push(started);
+		else ended.add(started.id);
+	}
+	if (ended.size) {
+		const list = startedList(ctx);
+		list.splice(0, list.length, ...list.filter((entry) => !ended.has(entry.id)));
 	}
 	return running;
 }

@@ -5,6 +5,7 @@ import { cancelSignalOf, sleepUnlessCancelled, throwIfCancelled, timeLeftMs } fr
 import { describeError } from './errors';
 import { backoffMs, describeWait, retryAfterMs } from './retry';
 import { maskSecrets, maskText, secretValuesOf } from './secrets';
+import { describeAddress, isHttpUrl, originOf, pathOf, resolveUrl } from './urls';
 import type { EngineContext } from './types';
 
 export interface ApiResponse<T = unknown> {
@@ -34,6 +35,11 @@ export interface ApiRequestOptions {
 	explainError?: ErrorExplainer;
 	/** Added to every error, e.g. the job id so the user can resume. */
 	errorContext?: string;
+	/**
+	 * A request that must not be sent twice (an import): after a timeout, a broken connection or
+	 * a 5xx it may have taken effect, so it fails instead of being retried, and says so.
+	 */
+	notIdempotent?: boolean;
 }
 
 const MAX_THROTTLED_ATTEMPTS = 8;
@@ -98,6 +104,7 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 		} catch (error) {
 			throwIfCancelled(ctx, options.errorContext);
 			if (isPermanent(error)) throw networkError(ctx, call, error, secrets);
+			if (options.notIdempotent && !neverReached(error)) throw withMaybeDone(networkError(ctx, call, error, secrets), call);
 			const timedOut = isTimeout(error);
 			if (timedOut ? ++silent >= MAX_SILENT_ATTEMPTS : ++failed >= MAX_FAILED_ATTEMPTS) throw networkError(ctx, call, error, secrets);
 			await waitBeforeRetry(ctx, call, backoffMs(failed + silent - 1, 1000, 8000), timedOut ? `no answer within ${describeWait(networkTimeoutMs(ctx))}` : maskText(describeError(error), secrets));
@@ -136,6 +143,7 @@ export async function apiRequest<T = unknown>(ctx: EngineContext, options: ApiRe
 			await waitBeforeRetry(ctx, call, wait, asked === undefined ? why : `${why}, ${options.provider} asks to wait ${describeWait(asked)}`);
 			continue;
 		}
+		if (statusCode >= 500 && options.notIdempotent) throw withMaybeDone(apiError(ctx, call, statusCode, response.body), call);
 		if (statusCode >= 500 && ++failed < MAX_FAILED_ATTEMPTS) {
 			await waitBeforeRetry(ctx, call, backoffMs(failed - 1, 1000, 8000), `HTTP ${statusCode}`);
 			continue;
@@ -193,7 +201,7 @@ function waitTooLong(ctx: EngineContext, call: ApiRequestOptions, statusCode: nu
 }
 
 function crossOriginRedirect(ctx: EngineContext, call: ApiRequestOptions, statusCode: number, target: string, origin: string) {
-	const message = `${call.provider} redirected ${callOf(call)} to another address (${originOf(target)})`;
+	const message = `${call.provider} redirected ${callOf(call)} to another address (${originOf(target) ?? describeAddress(target)})`;
 	return new NodeApiError(ctx.getNode(), { message, httpCode: String(statusCode) } as JsonObject, {
 		message,
 		description: [`The node sends the credential only to ${origin}, so it does not follow the redirect (HTTP ${statusCode}). Check the address in the credential.`, call.errorContext]
@@ -241,21 +249,21 @@ function checkJsonBody(ctx: EngineContext, call: ApiRequestOptions, response: Ap
 }
 
 function resolveLocation(location: string, base: string): string | undefined {
-	try {
-		const next = new URL(location, base);
-		return next.protocol === 'http:' || next.protocol === 'https:' ? next.href : undefined;
-	} catch {
-		return undefined;
-	}
+	const next = resolveUrl(location, base);
+	return isHttpUrl(next) ? next : undefined;
 }
 
-function originOf(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : `${parsed.protocol} address`;
-	} catch {
-		return 'an invalid address';
-	}
+/** Failures of a request that never left: it cannot have taken effect. */
+function neverReached(error: unknown): boolean {
+	const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+	return [code, cause?.code].some((value) => ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'].includes(String(value)));
+}
+
+/** The error of a request that is not retried because it may have taken effect. */
+function withMaybeDone<E extends NodeApiError>(error: E, call: ApiRequestOptions): E {
+	const note = `${call.provider} may have received ${callOf(call)} before the failure, so it was not sent again: check whether it took effect before running it again.`;
+	error.description = [note, error.description].filter(Boolean).join(' ');
+	return error;
 }
 
 function isTimeout(error: unknown): boolean {
@@ -282,14 +290,4 @@ export function messageOf(body: unknown): string | undefined {
 		if (typeof value === 'string') return value;
 	}
 	return undefined;
-}
-
-/** A URL without its query string: signed URLs carry secrets there. */
-export function pathOf(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.origin}${parsed.pathname}`;
-	} catch {
-		return '(invalid URL)';
-	}
 }

@@ -84,7 +84,7 @@ export async function waitForJob(ctx: EngineContext, options: WaitForJobOptions)
 	}
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
 	if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
 	return `${Math.round(ms / 100) / 10} seconds`;
 }

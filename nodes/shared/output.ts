@@ -5,6 +5,7 @@ import { asNodeError, isNodeError } from './errors';
 import { openDownload, type DownloadOptions } from './download';
 import { BrokenFileError, MarkupError, parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
 import type { EngineContext, ExportFile } from './types';
+import { hostOf } from './urls';
 
 export type OutputMode = 'rows' | 'file';
 
@@ -80,13 +81,6 @@ function fileError(ctx: EngineContext, error: unknown, file: ExportFile, downloa
 	});
 }
 
-function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return 'an invalid address';
-	}
-}
 
 export interface FileOutputOptions {
 	download: DownloadOptions;

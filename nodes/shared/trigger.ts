@@ -2,8 +2,8 @@ import { createHash } from 'crypto';
 
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
-import { setDeadline } from './cancel';
-import { applyEngineOptions } from './description';
+import { cancelSignalOf, setDeadline } from './cancel';
+import { applyEngineOptions, POLL_BUDGET_RESERVE_MS } from './description';
 import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
 import { finishJob, readJobRows, startOrJoin, type ExportJob, type FinishedJob } from './exportJob';
@@ -90,11 +90,15 @@ interface TriggerState extends IDataObject {
 	recent?: Array<{ tag: string; keys: string[] }>;
 	/** Polls before this moment (ISO) do nothing: the provider refused, and said for how long. */
 	waitUntil?: string;
+	/** Jobs that failed one after another, after the poll that started them (reset by a success). */
+	failuresInARow?: number;
 }
 
-const DOWNLOAD_RESERVE_MS = 60_000;
 // Keys kept per job; beyond this a huge first export is not deduplicated row by row.
 const MAX_KEYS_PER_JOB = 50_000;
+// After this many failed jobs in a row, the trigger tries once an hour instead of every poll.
+const FAILURES_BEFORE_BACKOFF = 3;
+const FAILURE_BACKOFF_MS = 60 * 60_000;
 
 /** A poll of an incremental trigger ("Fetch Test Event" in manual mode). */
 export async function pollIncremental<Request>(
@@ -124,7 +128,7 @@ export async function pollIncremental<Request>(
 
 	const deadline = Date.now() + trigger.maxWaitMs;
 	// Requests and downloads may still wait (Retry-After) within the time n8n gives a poll to finish.
-	setDeadline(ctx, deadline + DOWNLOAD_RESERVE_MS);
+	setDeadline(ctx, deadline + POLL_BUDGET_RESERVE_MS);
 	const emitted: Row[] = [];
 	let request: Request | undefined = state.pendingJob ? undefined : await trigger.requestAfter(state[key]);
 	for (;;) {
@@ -156,8 +160,13 @@ export async function pollIncremental<Request>(
 				timeoutMs: Math.max(1, deadline - Date.now()),
 				onTimeout: 'return',
 			});
-			if (!('finished' in result)) break; // still running: the next poll picks it up
+			if (!('finished' in result)) {
+				// Still running (perhaps a job started again after a failure): the next poll picks it up.
+				if (result.job.id !== pending.id) state.pendingJob = { id: result.job.id, startedAt: pending.startedAt, request: result.job.request as IDataObject };
+				break;
+			}
 			finished = result.finished;
+			pending = { ...pending, id: finished.id, request: finished.request as Request };
 			rows = (await readJobRows(ctx, job, finished, { download: trigger.download, pairedItem: { item: 0 } })).map((item) => item.json as Row);
 		} catch (error) {
 			const outcome = failureOutcome(ctx, trigger, state, pending, error, emitted.length > 0, startedThisPoll);
@@ -173,6 +182,7 @@ export async function pollIncremental<Request>(
 		if (trigger.dedupe?.rememberEvery) remember(state, trigger.dedupe, pending, rows, allKeys, position);
 		else remember(state, trigger.dedupe, pending, fresh, keys, position);
 		delete state.pendingJob;
+		delete state.failuresInARow;
 		if (fresh.length !== rows.length) ctx.logger.info(`${trigger.name}: ${rows.length - fresh.length} rows were emitted before`);
 
 		// A backlog (a cursor chain, date ranges) goes on within this poll while it has time.
@@ -187,9 +197,10 @@ export async function pollIncremental<Request>(
  * What a failure does to the trigger. A job that failed or expired is dropped (a failure the
  * provider knows how to get past moves on, an expired job starts again from the same position);
  * anything else (the network, a broken download) may mend, so the job is kept and the next poll
- * resumes it. The poll fails only when it has nothing to show for itself and nothing to keep: a
- * poll that started the job this time ends quietly instead, so that n8n keeps the job in the
- * trigger's state (with durable poll cursors, a failing poll's state is discarded).
+ * resumes it. The poll fails only when it has nothing to show for itself and a failing poll's
+ * state may be discarded (n8n's durable poll cursors do that): a poll that started the job this
+ * time ends quietly to keep the job; a poll that drops a job started earlier ends quietly to keep
+ * the drop (else every later poll would find the same failed job), and logs the failure.
  */
 function failureOutcome<Request>(
 	ctx: IPollFunctions,
@@ -212,8 +223,19 @@ function failureOutcome<Request>(
 			ctx.logger.warn(`${trigger.name}: ${message}. ${recovered.note}`);
 			return 'stop';
 		}
-		if (!emittedRows) return 'throw';
-		ctx.logger.warn(`${trigger.name}: ${message}; the next poll exports from ${state[key] ?? 'the start'} again`);
+		if (emittedRows) {
+			ctx.logger.warn(`${trigger.name}: ${message}; the next poll exports from ${state[key] ?? 'the start'} again`);
+			return 'stop';
+		}
+		if (startedThisPoll) return 'throw';
+		const failures = (state.failuresInARow ?? 0) + 1;
+		state.failuresInARow = failures;
+		let next = `the next poll exports from ${state[key] ?? 'the start'} again`;
+		if (failures >= FAILURES_BEFORE_BACKOFF) {
+			state.waitUntil = new Date(Date.now() + FAILURE_BACKOFF_MS).toISOString();
+			next = `${failures} ${trigger.job.noun}s failed in a row: the trigger tries again at ${state.waitUntil}, then once an hour until one succeeds`;
+		}
+		ctx.logger.error(`${trigger.name}: ${message}; ${next}`);
 		return 'stop';
 	}
 	const kept = `the ${trigger.job.noun} ${pending.id} is kept and the next poll picks it up`;
@@ -221,15 +243,11 @@ function failureOutcome<Request>(
 		ctx.logger.warn(`${trigger.name}: ${message}; ${kept}`);
 		return 'stop';
 	}
-	if (startedThisPoll && !isCancellation(ctx)) {
+	if (startedThisPoll && !cancelSignalOf(ctx)?.aborted) {
 		ctx.logger.error(`${trigger.name}: ${message}; ${kept}`);
 		return 'stop';
 	}
 	return 'throw';
-}
-
-function isCancellation(ctx: IPollFunctions): boolean {
-	return 'getExecutionCancelSignal' in ctx && (ctx as { getExecutionCancelSignal(): AbortSignal | undefined }).getExecutionCancelSignal()?.aborted === true;
 }
 
 function pendingJobOf<Request>(state: TriggerState): TriggerJob<Request> | undefined {
@@ -279,7 +297,7 @@ async function sample<Request>(ctx: IPollFunctions, trigger: IncrementalTrigger<
 	const request = await trigger.sampleRequest();
 	const started = await startOrJoin(ctx, job, request, { whenBusy: 'fail' });
 	if (!('id' in started)) return null;
-	const result = await finishJob(ctx, job, { id: started.id, request }, { whenBusy: 'fail', retryFailedOnce: false, onTimeout: 'fail' });
+	const result = await finishJob(ctx, job, { id: started.id, request: started.request }, { whenBusy: 'fail', retryFailedOnce: false, onTimeout: 'fail' });
 	if (!('finished' in result)) return null;
 	const items = await readJobRows(ctx, job, result.finished, { download: trigger.download, rowLimit: trigger.sampleSize, pairedItem: { item: 0 } });
 	return items.length ? [items.map(({ json }) => ({ json }))] : null;

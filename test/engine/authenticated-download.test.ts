@@ -77,6 +77,9 @@ describe('downloads that carry the credential', () => {
 			switch (req.url) {
 				case '/files/direct/download':
 					return sendText(res, 200, CSV, 'text/csv');
+				// A misbehaving API (or proxy) that echoes the request's headers in its error.
+				case '/files/echo/download':
+					return sendText(res, 403, JSON.stringify({ error: 'forbidden', request: { headers: req.headers } }), 'application/json');
 				case '/files/same-origin/download':
 					return redirect('/files/direct/download');
 				// Another origin: the storage host's name differs from the API's.
@@ -113,6 +116,17 @@ describe('downloads that carry the credential', () => {
 	it('sends the credential to the API when the API serves the file itself', async () => {
 		await download('/files/direct/download');
 		assert.deepEqual(seen.api, [{ path: '/files/direct/download', apiKey: API_KEY }]);
+	});
+
+	it('masks the credential an error answer of the API echoes', async () => {
+		const result = await executeNode({
+			node: new DownloadTest(),
+			parameters: { url: `${api.origin}/files/echo/download`, apiOrigin: api.origin },
+			credentials,
+		});
+		assert.ok(result.error);
+		assert.match(result.error.message, /403|forbidden|refused|denied/i);
+		assert.deepEqual(findSecrets(result, credentials), [], 'the echoed key is not in the error, its messages or the logs');
 	});
 
 	it('keeps the credential on a redirect within the API origin', async () => {

@@ -128,3 +128,30 @@ describe('openDownload', () => {
 		});
 	});
 });
+
+describe('openDownload: file names', () => {
+	const server: Server = createServer((req, res) => {
+		const disposition = req.url?.startsWith('/named') ? { 'content-disposition': 'attachment; filename="Q3 100% done.csv"' } : {};
+		res.writeHead(200, { 'content-type': 'text/csv', ...disposition });
+		res.end('id\n1\n');
+	});
+	let origin = '';
+	before(async () => {
+		server.listen(0, '127.0.0.1');
+		await once(server, 'listening');
+		origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	after(() => server.close());
+
+	it('keeps a name with a bare % as it is, and decodes a percent-encoded one', async () => {
+		const named = await openDownload(ctx, `${origin}/named`);
+		assert.equal(named.fileName, 'Q3 100% done.csv');
+		(named.readable() as Readable).resume();
+		const bare = await openDownload(ctx, `${origin}/exports/50%off.csv`);
+		assert.equal(bare.fileName, '50%off.csv');
+		(bare.readable() as Readable).resume();
+		const encoded = await openDownload(ctx, `${origin}/exports/caf%C3%A9%20list.csv`);
+		assert.equal(encoded.fileName, 'café list.csv');
+		(encoded.readable() as Readable).resume();
+	});
+});

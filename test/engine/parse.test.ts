@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { gzipSync } from 'node:zlib';
+
 import JSZip from 'jszip';
 
 import { parseCsv } from '../../nodes/shared/parse/csv';
@@ -115,6 +117,20 @@ describe('format detection and parseFile', () => {
 
 	it('names the line of broken JSON Lines', async () => {
 		await assert.rejects(collect(parseFile({ chunks: [Buffer.from('{"a":1}\n{"a":\n')], fileName: 'x.jsonl' })), /Line 2/);
+	});
+
+	it('tells the format of a file the network hands over a byte at a time (zip, gzip, JSON Lines)', async () => {
+		const zip = new JSZip();
+		zip.file('rows.csv', 'id,name\n1,Ann\n2,Bob\n');
+		const zipped = await zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+		// No name that says what it is: only the bytes can.
+		assert.deepEqual(await collect(parseFile({ chunks: pieces(zipped, 1), fileName: 'download' }, {})), [
+			{ id: '1', name: 'Ann' },
+			{ id: '2', name: 'Bob' },
+		]);
+		const gzipped = gzipSync(Buffer.from('{"id":1}\n{"id":2}\n'));
+		assert.deepEqual(await collect(parseFile({ chunks: pieces(gzipped, 1), fileName: 'download' }, {})), [{ id: 1 }, { id: 2 }]);
+		assert.deepEqual(await collect(parseFile({ chunks: pieces(Buffer.from('{"id":1}\n{"id":2}\n'), 3), fileName: 'download' }, {})), [{ id: 1 }, { id: 2 }]);
 	});
 
 	it('reads every entry of a zip, tagging rows with the record type of their entry', async () => {

@@ -95,6 +95,22 @@ describe('export-job runner', () => {
 		assert.ok(other.logs.some((line) => /busy with export job-1 .*which this node started: waiting for it/.test(line.message)));
 	});
 
+	it('forgets the jobs it started once they have ended, so a busy answer asks only about live ones', async () => {
+		const staticData: IDataObject = {};
+		const startOnly = (request: TestRequest) => (ctx: IExecuteFunctions) => startOrJoin(ctx, provider.job(), request, failWhenBusy).then((started) => [{ json: started as IDataObject }]);
+		for (const page of [1, 2, 3]) await executeNode({ node: runnerTestNode(startOnly({ page, key: 'k' })), mode: 'trigger', staticData });
+		const listed = () => ((staticData['node:runnerTest'] as IDataObject | undefined)?.startedJobs as IDataObject[] | undefined)?.map((entry) => entry.id);
+		assert.deepEqual(listed(), ['job-1', 'job-2', 'job-3']);
+		for (const job of provider.jobs) job.pollsUntilDone = 0; // all three have ended
+		provider.script.busyStarts = 2;
+		const busy = await executeNode({ node: runnerTestNode(startOnly({ page: 4, key: 'k' })), mode: 'trigger', staticData });
+		assert.ok(busy.error, 'busy, started elsewhere');
+		const checks = provider.jobs.map((job) => job.statusChecks);
+		assert.deepEqual(listed(), [], 'the ended jobs are forgotten');
+		await executeNode({ node: runnerTestNode(startOnly({ page: 4, key: 'k' })), mode: 'trigger', staticData });
+		assert.deepEqual(provider.jobs.slice(0, 3).map((job) => job.statusChecks), checks.slice(0, 3), 'not asked about again');
+	});
+
 	it('starts a failed job once more when asked and the provider allows it', async () => {
 		provider.script.failNext = 'transient';
 		const retried = await run({ page: 1 }, { whenBusy: 'fail', retryFailedOnce: true });

@@ -10,7 +10,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { IncrementalTrigger } from '../../nodes/shared/trigger';
 import type { Row } from '../../nodes/shared/types';
-import { pollTrigger } from '../helpers/n8n';
+import { ActiveWorkflowStaticData, pollTrigger } from '../helpers/n8n';
 import { runnerTestTrigger, ScriptedProvider, type TestRequest } from '../helpers/scriptedProvider';
 
 // A logical clock: records change at whole "moments"; positions are moments as text.
@@ -169,6 +169,71 @@ describe('trigger runner', () => {
 		assert.equal(node(state).watermark, '0');
 		assert.equal(node(state).pendingJob, undefined);
 		assert.deepEqual(ids((await poll(scripted(), state)).items), ['a@1']);
+	});
+
+	it('drops a job started by an earlier poll that failed, once, even where a failing poll keeps no state', async () => {
+		change('a', 1);
+		for (const mode of ['memory', 'durable'] as const) {
+			const persistence = new ActiveWorkflowStaticData(mode, { 'node:runnerTestTrigger': { watermark: '0' } });
+			const durablePoll = (trigger: IncrementalTrigger<TestRequest>) => pollTrigger({ node: runnerTestTrigger(() => trigger), staticData: persistence.live, persistence });
+			const failing = provider.jobs.length;
+			provider.script.pollsUntilDone = 1000;
+			provider.script.failNext = 'permanent';
+			await durablePoll(scripted({ maxWaitMs: 50 }));
+			const failedId = provider.jobs[failing].id;
+			assert.equal((node(persistence.live).pendingJob as IDataObject).id, failedId, mode);
+			provider.jobs[failing].pollsUntilDone = 0;
+			provider.script.pollsUntilDone = 1;
+			const failed = await durablePoll(scripted());
+			assert.equal(failed.items, null, mode);
+			assert.ok(failed.logs.some((line) => line.level === 'error' && line.message.includes(`${failedId} failed (permanent); the next poll exports from 0 again`)), mode);
+			assert.equal(node(persistence.live).pendingJob, undefined, `${mode}: the drop is kept`);
+			assert.equal(node(persistence.live).watermark, '0', `${mode}: the position waits for the rows`);
+			const checksOfFailed = provider.jobs[failing].statusChecks;
+			const next = await durablePoll(scripted());
+			assert.deepEqual(ids(next.items), ['a@1'], mode);
+			assert.equal(provider.jobs.length, failing + 2, `${mode}: one new job`);
+			assert.equal(provider.jobs[failing].statusChecks, checksOfFailed, `${mode}: the failed job is never asked again`);
+		}
+	});
+
+	it('tries once an hour after three jobs in a row failed after their polls', async () => {
+		const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+		change('a', 1);
+		for (let failure = 1; failure <= 3; failure++) {
+			provider.script.pollsUntilDone = 1000;
+			provider.script.failNext = 'permanent';
+			await poll(scripted({ maxWaitMs: 30 }), state);
+			provider.jobs.at(-1)!.pollsUntilDone = 0;
+			const failed = await poll(scripted(), state);
+			assert.equal(failed.items, null);
+			assert.equal(node(state).failuresInARow, failure);
+		}
+		const waitUntil = Date.parse(String(node(state).waitUntil));
+		assert.ok(waitUntil > Date.now() + 50 * 60_000, 'about an hour from now');
+		const jobs = provider.jobs.length;
+		assert.equal((await poll(scripted(), state)).items, null);
+		assert.equal(provider.jobs.length, jobs, 'no job before the hour is up');
+		node(state).waitUntil = new Date(Date.now() - 1).toISOString();
+		provider.script.pollsUntilDone = 1;
+		assert.deepEqual(ids((await poll(scripted(), state)).items), ['a@1']);
+		assert.equal(node(state).failuresInARow, undefined, 'a success resets the count');
+	});
+
+	it('resumes the job started again after a failure, not the failed one, when it outlasts the poll', async () => {
+		const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+		change('a', 1);
+		provider.script.pollsUntilDone = 1000;
+		const job = provider.job();
+		const originalStatus = job.status;
+		job.status = async (id) => (id === 'job-1' ? { phase: 'failed', code: 'transient', reason: 'job 1 broke' } : originalStatus(id));
+		const first = await poll(scripted({ job, retryFailedOnce: true, maxWaitMs: 100 }), state);
+		assert.equal(first.items, null);
+		assert.equal(provider.jobs.length, 2, 'the failed job was started again once');
+		assert.equal((node(state).pendingJob as IDataObject).id, 'job-2', 'the job kept is the one started again');
+		provider.jobs[1].pollsUntilDone = 0;
+		assert.deepEqual(ids((await poll(scripted({ job, retryFailedOnce: true }), state)).items), ['a@1']);
+		assert.equal(provider.jobs.length, 2);
 	});
 
 	it('keeps the rows of earlier jobs of the poll when a later one fails', async () => {

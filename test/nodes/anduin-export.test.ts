@@ -270,7 +270,7 @@ describe('Anduin IDM node', () => {
 		const jobs = jobsOf('investment-entities').slice(jobsBefore);
 		assert.equal(jobs.length, 4, 'three jobs and the re-run of the second');
 		assert.equal(jobs[2].cursorIn, jobs[1].cursorIn, 'the re-run has the same cursor');
-		assert.ok(result.logs.some((line) => /file URL of export .* was refused \(expired\?\); running the export again from the same cursor/.test(line.message)));
+		assert.ok(result.logs.some((line) => /Anduin export \S+: its file links were refused \(expired\?\); running the same export again/.test(line.message)));
 
 		const started = await runAnduin(emulator, { operation: 'start', objectType: 'clients' });
 		const requestId = String(started.items[0].json.requestId);

@@ -86,6 +86,16 @@ describe('4me node: import', () => {
 		assert.equal(result.items[0].json.succeeded, false);
 	});
 
+	it('does not upload a file again after a 5xx: the first upload may have been imported', async () => {
+		emulator.faults.serverError(1, 502);
+		const uploads = () => emulator.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/import')).length;
+		const before = uploads();
+		const result = await runFourMe(emulator, importParameters(), { input: [csvItem('Name,Primary Email\r\nOnce Only,once@widget.com\r\n')] });
+		assert.ok(result.error);
+		assert.equal(uploads() - before, 1, 'one upload');
+		assert.match(String(result.error.description), /may have received POST \S+\/v1\/import before the failure, so it was not sent again/);
+	});
+
 	it('starts an import, then reports its status by token', async () => {
 		const started = await runFourMe(emulator, { resource: 'import', operation: 'startImport', importType: 'teams' }, {
 			input: [csvItem('Name\r\nField Services\r\n', 'teams.csv')],

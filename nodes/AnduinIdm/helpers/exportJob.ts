@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { readSchedule as readScheduleWith } from '../../shared/description';
-import { finishJob, startOrJoin, type ExportJob, type StartAnswer } from '../../shared/exportJob';
+import { type ExportJob, type StartAnswer } from '../../shared/exportJob';
 import { messageOf } from '../../shared/http';
 import type { PollSchedule } from '../../shared/job';
 import type { DoneJobState, EngineContext, ExportFile, JobState } from '../../shared/types';
@@ -66,7 +66,12 @@ export function anduinExportJob(ctx: EngineContext, options: IDataObject, jobOpt
 		status: async (id) => requestState(ctx, id, await getRequestStatus(ctx, id, resumeHint(id))),
 		// Anduin hands out one file URL per job and says it again in every status answer, so an
 		// expired URL is renewed by running the same job (same cursor) again.
-		freshFiles: async (id, request) => runAgain(ctx, job, id, request),
+		rerunForFreshLinks: {
+			withoutRequest: (requestId) => ({
+				message: `The file URL of the Anduin export ${requestId} was refused: it has probably expired`,
+				description: `Anduin keeps an export's file for ${FILE_URL_DAYS} days. Export the objects again: Export All or Start Export, with the cursor that started request ${requestId} (none for the first job of a chain).`,
+			}),
+		},
 		next: (request, done) => nextRequest(ctx, request, done),
 		resumeFrom,
 		busy: {
@@ -250,21 +255,4 @@ function nextRequest(ctx: EngineContext, request: ExportRequest, done: DoneJobSt
 		});
 	}
 	return { ...request, cursor: next };
-}
-
-/**
- * A finished job whose file URL was refused (expired after 7 days): the same job, same cursor,
- * is run again and its file read instead. Without the request (Download by ID) it cannot be.
- */
-async function runAgain(ctx: EngineContext, job: ExportJob<ExportRequest>, requestId: string, request: ExportRequest | undefined): Promise<ExportFile[] | undefined> {
-	if (!request) {
-		throw new NodeOperationError(ctx.getNode(), `The file URL of the Anduin export ${requestId} was refused: it has probably expired`, {
-			description: `Anduin keeps an export's file for ${FILE_URL_DAYS} days. Export the objects again: Export All or Start Export, with the cursor that started request ${requestId} (none for the first job of a chain).`,
-		});
-	}
-	ctx.logger.info(`Anduin: the file URL of export ${requestId} was refused (expired?); running the export again ${request.cursor ? 'from the same cursor' : 'from the start'}`);
-	const started = await startOrJoin(ctx, job, request, { whenBusy: 'wait' });
-	if (!('id' in started)) return undefined;
-	const result = await finishJob(ctx, job, { id: started.id, request: started.request }, { whenBusy: 'wait', retryFailedOnce: false, onTimeout: 'fail' });
-	return 'finished' in result ? result.finished.done.files : undefined;
 }

@@ -6,6 +6,7 @@ import type { ExportJob, StartAnswer } from '../../shared/exportJob';
 import { apiRequest, messageOf, type ApiResponse } from '../../shared/http';
 import { DEFAULT_POLL_SCHEDULE } from '../../shared/job';
 import { header } from '../../shared/retry';
+import { originOf, resolveUrl } from '../../shared/urls';
 import type { ExportFile, JobState, Row } from '../../shared/types';
 import { readPath, topLevelKeys } from './paths';
 import type { JobSpec, Template } from './spec';
@@ -41,7 +42,7 @@ export function genericJob(ctx: IExecuteFunctions, spec: JobSpec, options: IData
 		status: async (id) => {
 			const url = spec.statusUrl ? spec.statusUrl({ id }, 'url') : id;
 			const body = spec.statusBody ? parseTemplateJson(ctx, spec.statusBody({ id }, 'json'), 'Status JSON Body') : undefined;
-			const answer = await call<unknown>(spec.statusMethod, absolute(url, spec.baseUrl), { body, headers: spec.headers });
+			const answer = await call<unknown>(spec.statusMethod, resolveUrl(url, spec.baseUrl), { body, headers: spec.headers });
 			return stateOf(ctx, spec, id, answer.body, { provider, credentialFor, call });
 		},
 		next: spec.nextCursorPath
@@ -80,7 +81,7 @@ export async function startJob(ctx: IExecuteFunctions, spec: JobSpec, request: G
 				description: `Set "Job Reference" to "From the Answer (JSON Path)"; the answer's top-level keys are: ${topLevelKeys(answer.body)}.`,
 			});
 		}
-		return { started: absolute(location, spec.baseUrl), details: { answer: answer.body as IDataObject } };
+		return { started: resolveUrl(location, spec.baseUrl), details: { answer: answer.body as IDataObject } };
 	}
 	const id = readPath(answer.body, spec.reference.path);
 	if ((typeof id !== 'string' && typeof id !== 'number') || id === '') {
@@ -132,7 +133,7 @@ export function stateOf(ctx: IExecuteFunctions, spec: JobSpec, id: string, answe
 		return { phase: 'done', files: [], details, rows: async function* () { yield rows.map(asRow); } };
 	}
 	if (result.type === 'pages') {
-		const first = absolute(result.url({ id }, 'url'), spec.baseUrl);
+		const first = resolveUrl(result.url({ id }, 'url'), spec.baseUrl);
 		if (result.tokenFrom === 'header') return { phase: 'done', files: [pageFile(first, result, context)], details };
 		return { phase: 'done', files: [], details, rows: () => jsonPages(ctx, first, result, context) };
 	}
@@ -140,7 +141,7 @@ export function stateOf(ctx: IExecuteFunctions, spec: JobSpec, id: string, answe
 	if (urls === undefined) throw pathMissed(ctx, 'File URL Path', result.path, urls, answer);
 	// No address (null, empty): the job found nothing to export.
 	const list = (Array.isArray(urls) ? urls : [urls]).filter((url): url is string => typeof url === 'string' && url !== '');
-	return { phase: 'done', files: list.map((url) => fileAt(absolute(url, spec.baseUrl), context)), details };
+	return { phase: 'done', files: list.map((url) => fileAt(resolveUrl(url, spec.baseUrl), context)), details };
 }
 
 function fileAt(url: string, context: StatusContext): ExportFile {
@@ -205,29 +206,10 @@ function parseTemplateJson(ctx: IExecuteFunctions, text: string, field: string):
 	return value as IDataObject;
 }
 
-/** A Location or file address may be relative to the API. */
-function absolute(url: string, base: string): string {
-	try {
-		return new URL(url, base).href;
-	} catch {
-		return url;
-	}
-}
-
 /** The address the user wrote, with a stand-in reference: only its origin is read. */
 function writtenAddress(written: Template | undefined): string | undefined {
 	try {
 		return written?.({ id: 'job', cursor: '' }, 'url');
-	} catch {
-		return undefined;
-	}
-}
-
-function originOf(url: string | undefined): string | undefined {
-	if (!url) return undefined;
-	try {
-		const parsed = new URL(url);
-		return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : undefined;
 	} catch {
 		return undefined;
 	}

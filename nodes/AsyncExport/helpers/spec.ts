@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-wo
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { FileFormat } from '../../shared/types';
+import { isHttpUrl } from '../../shared/urls';
 import { fillPlaceholders } from './paths';
 
 /** What the job's values are filled into a template with: the reference, and a chain's cursor. */
@@ -53,7 +54,7 @@ export function readSpec(ctx: IExecuteFunctions, itemIndex: number, options: IDa
 	const reference = text('jobReference', 'path') === 'location' ? ({ from: 'location' } as const) : ({ from: 'path', path: parts.start ? required(ctx, text('jobIdPath', 'id'), 'Job ID Path', itemIndex) : 'id' } as const);
 	const statusUrl = parts.status ? template(ctx, 'statusUrl', itemIndex) : undefined;
 	const baseUrl = startUrl || baseOfReference(ctx, statusUrl, parts.reference, itemIndex);
-	if (parts.status && !statusUrl && (reference.from === 'path' || !parts.start) && !isUrl(parts.reference)) {
+	if (parts.status && !statusUrl && (reference.from === 'path' || !parts.start) && !isHttpUrl(parts.reference)) {
 		throw new NodeOperationError(ctx.getNode(), '"Status URL" is empty', {
 			description: 'Give the address of one status check, with {{ $job.id }} where the job\'s ID goes; or use the Location header as the job reference.',
 			itemIndex,
@@ -102,19 +103,11 @@ export function readSpec(ctx: IExecuteFunctions, itemIndex: number, options: IDa
 /** Without a start request, relative addresses are read against the status URL (or a Location reference). */
 function baseOfReference(ctx: IExecuteFunctions, statusUrl: Template | undefined, reference: string | undefined, itemIndex: number): string {
 	const written = statusUrl?.({ id: reference }, 'url') ?? reference ?? '';
-	if (isUrl(written)) return written;
+	if (isHttpUrl(written)) return written;
 	throw new NodeOperationError(ctx.getNode(), '"Status URL" is empty or not an http(s) address', {
 		description: 'Give the address of one status check, with {{ $job.id }} where the job\'s ID goes, or give the job\'s status address (a Location) as the Job Reference.',
 		itemIndex,
 	});
-}
-
-function isUrl(value: string | undefined): boolean {
-	try {
-		return !!value && ['http:', 'https:'].includes(new URL(value).protocol);
-	} catch {
-		return false;
-	}
 }
 
 function readStartBody(ctx: IExecuteFunctions, itemIndex: number): JobSpec['startBody'] {
@@ -168,14 +161,8 @@ function invalidJson(ctx: IExecuteFunctions, field: string, itemIndex: number): 
 
 function readUrl(ctx: IExecuteFunctions, value: string, field: string, itemIndex: number): string {
 	const url = required(ctx, value, field, itemIndex);
-	let protocol = '';
-	try {
-		protocol = new URL(url).protocol;
-	} catch {
-		protocol = '';
-	}
-	if (protocol !== 'http:' && protocol !== 'https:') {
-		throw new NodeOperationError(ctx.getNode(), `"${field}" is not an http(s) address: ${url.slice(0, 100)}`, { itemIndex });
+	if (!isHttpUrl(url)) {
+		throw new NodeOperationError(ctx.getNode(), `"${field}" is not an http(s) address: ${url.split(/[?#]/)[0].slice(0, 100)}`, { itemIndex });
 	}
 	return url;
 }

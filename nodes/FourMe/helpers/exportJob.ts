@@ -9,6 +9,7 @@ import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from '../../shared/job';
 import { encodeMultipart } from '../../shared/multipart';
 import type { ParseOptions } from '../../shared/parse';
 import type { EngineContext, ExportFile, JobState } from '../../shared/types';
+import { fileNameInUrl } from '../../shared/urls';
 import { fourMeRequest } from '../transport';
 import { EXPORT_TYPES, recordTypeLabel, recordTypeOfEntry } from './recordTypes';
 
@@ -193,8 +194,7 @@ function exportLimitHit(request: Pick<ExportRequest, 'types' | 'from'>): JobStat
 }
 
 function fileOf(url: string): ExportFile {
-	const name = new URL(url).pathname.split('/').pop();
-	return { url, name: name ? decodeURIComponent(name) : undefined };
+	return { url, name: fileNameInUrl(url) };
 }
 
 /** 4me's JSON spells & as \u0026; where that survives as text, the URL needs the real character. */

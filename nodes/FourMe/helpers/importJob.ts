@@ -85,7 +85,8 @@ export async function startImport(ctx: EngineContext, type: string, file: Buffer
 		type,
 		file: { data: file, fileName, contentType: 'text/csv' },
 	});
-	const response = await fourMeRequest<IDataObject>(ctx, { method: 'POST', path: '/import', body, headers: { 'Content-Type': contentType } });
+	// An upload sent twice imports its records twice.
+	const response = await fourMeRequest<IDataObject>(ctx, { method: 'POST', path: '/import', body, headers: { 'Content-Type': contentType }, notIdempotent: true });
 	const token = response.body?.token;
 	if (typeof token !== 'string' || !token) throw new NodeOperationError(ctx.getNode(), '4me started no import: its answer had no token');
 	return token;

@@ -18,6 +18,8 @@ export interface FourMeRequest {
 	headers?: IDataObject;
 	acceptStatus?: number[];
 	errorContext?: string;
+	/** See ApiRequestOptions.notIdempotent. */
+	notIdempotent?: boolean;
 }
 
 /** An authenticated 4me API request, with 4me's errors explained. */
@@ -32,6 +34,7 @@ export async function fourMeRequest<T = IDataObject>(ctx: EngineContext, request
 		headers: request.headers,
 		acceptStatus: request.acceptStatus,
 		errorContext: request.errorContext,
+		notIdempotent: request.notIdempotent,
 		explainError: (statusCode, body) => explainFourMeError(statusCode, body, account),
 	});
 }

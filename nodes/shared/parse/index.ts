@@ -101,17 +101,33 @@ function checkNotMarkup(head: Uint8Array): void {
 	throw new MarkupError(/<title>([^<]{1,120})<\/title>/i.exec(text)?.[1]?.trim());
 }
 
-/** The first non-empty chunk, and the chunks again from the start. */
+// Enough of the start of a file to tell its format (gzip and zip magic, the first JSON line, an
+// HTML page) even when the network hands it over a few bytes at a time.
+const PEEK_BYTES = 4096;
+
+/** The file's first bytes (up to PEEK_BYTES, however they arrive), and the chunks again from the start. */
 async function peek(source: ByteChunks): Promise<{ head?: Uint8Array; chunks: AsyncIterable<Uint8Array> }> {
 	const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source));
-	let first = await iterator.next();
-	while (!first.done && first.value.length === 0) first = await iterator.next();
-	if (first.done) return { chunks: (async function* () {})() };
-	const head = first.value;
+	const gathered: Uint8Array[] = [];
+	let size = 0;
+	let ended = false;
+	while (size < PEEK_BYTES) {
+		const next = await iterator.next();
+		if (next.done) {
+			ended = true;
+			break;
+		}
+		if (next.value.length === 0) continue;
+		gathered.push(next.value);
+		size += next.value.length;
+	}
+	if (size === 0) return { chunks: (async function* () {})() };
+	const head = gathered.length === 1 ? gathered[0] : Buffer.concat(gathered);
 	return {
 		head,
 		chunks: (async function* () {
 			yield head;
+			if (ended) return;
 			for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
 		})(),
 	};
