@@ -22,7 +22,7 @@ import {
 import { contentKey, pollIncremental, type IncrementalTrigger } from '../shared/trigger';
 import { resourceField, readResource, retryFailedOption, waitOptions } from './actions/dataExport/common';
 import { completedExportsJob, type CompletedRequest } from './helpers/completedExports';
-import { rebillyExportJob, type ExportRequest } from './helpers/exportJob';
+import { fitName, rebillyExportJob, type ExportRequest } from './helpers/exportJob';
 import { RESOURCES, type Resource } from './helpers/resources';
 
 const SAMPLE_DAYS = 7;
@@ -119,7 +119,8 @@ function changedRecordsTrigger(ctx: IPollFunctions): IncrementalTrigger<ExportRe
 	const options = ctx.getNodeParameter('options', {}) as IDataObject;
 	const overlapMs = Math.max(0, typeof options.overlapMinutes === 'number' ? options.overlapMinutes : DEFAULT_OVERLAP_MINUTES) * 60_000;
 	const exportOf = (from: Date, to: Date): ExportRequest => ({
-		name: `n8n trigger ${RESOURCES[resource].label.toLowerCase()} ${to.toISOString().slice(0, 16)}`,
+		// Time before label: cut to Rebilly's 50 characters (a part number added too), the label gives way.
+		name: fitName(`n8n trigger ${to.toISOString().slice(0, 16)} ${RESOURCES[resource].label.toLowerCase()}`),
 		resource,
 		format: 'json',
 		dateRange: { start: iso(from), end: iso(to, true), field: 'updatedTime' },

@@ -354,6 +354,8 @@ describe('Rebilly emulator: create and validation', () => {
 			const fields = (res.body.invalidFields as Json[]).map((item) => item.field);
 			assert.ok(fields.includes(field), `${JSON.stringify(body)} → ${JSON.stringify(fields)}`);
 		}
+		const longest = await call(emu, 'POST', '/experimental/data-exports', { body: { name: 'x'.repeat(50), resource: 'customers', format: 'csv' } });
+		assert.equal(longest.status, 201, 'a name of 50 characters is the most *DataExport.yaml allows');
 	});
 
 	it('accepts a recurring export (RRULE) and schedules it at recurring.start', async () => {

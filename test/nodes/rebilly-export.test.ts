@@ -5,7 +5,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { startRebillyEmulator, type RebillyEmulator } from '../emulators/rebilly';
 import { findSecrets, readBinary, testCredential } from '../helpers/n8n';
-import { callRebilly, credentialsFor, RebillyApi, runRebilly } from './rebilly';
+import { callRebilly, credentialsFor, Rebilly, RebillyApi, runRebilly } from './rebilly';
 
 const DAY = 24 * 60 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -136,6 +136,19 @@ describe('Rebilly node: data exports', () => {
 		const retried = await runRebilly(emulator, exportParameters({ options: { retryFailed: true } }));
 		assert.equal(retried.error, undefined, retried.error?.message);
 		assert.ok(retried.items.length > 0);
+	});
+
+	it('names each export within Rebilly\'s 50 characters, for every resource offered', async () => {
+		const field = new Rebilly().description.properties.find((property) => property.name === 'dataResource');
+		const offered = (field?.options ?? []).map((option) => String((option as { value: unknown }).value));
+		assert.equal(offered.length, 11);
+		for (const resource of offered) {
+			const result = await runRebilly(emulator, { operation: 'create', dataResource: resource, format: 'csv', withDateRange: 'all' });
+			assert.equal(result.error, undefined, `${resource}: ${result.error?.message}`);
+			const sent = emulator.exports.at(-1)!;
+			assert.equal(sent.resource, resource);
+			assert.ok(sent.name.length <= 50, `${sent.name} (${sent.name.length})`);
+		}
 	});
 
 	it('checks the fields before asking Rebilly, naming them', async () => {

@@ -4,9 +4,16 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { IDataObject } from 'n8n-workflow';
 
 import { startRebillyEmulator, type RebillyEmulator } from '../emulators/rebilly';
-import { callRebilly, pollRebilly } from './rebilly';
+import { callRebilly, pollRebilly, RebillyTrigger } from './rebilly';
 
 const DAY = 24 * 60 * 60_000;
+const STAMPED = /^n8n trigger \d{4}-\d{2}-\d{2}T\d{2}:\d{2} /;
+
+/** The Records the trigger lets the user choose. */
+function offeredResources(): string[] {
+	const field = new RebillyTrigger().description.properties.find((property) => property.name === 'dataResource');
+	return (field?.options ?? []).map((option) => String((option as { value: unknown }).value));
+}
 
 describe('Rebilly Trigger', () => {
 	let emulator: RebillyEmulator;
@@ -67,6 +74,32 @@ describe('Rebilly Trigger', () => {
 			const resumed = await pollRebilly(emulator, { dataResource: 'invoices' }, state);
 			assert.ok(ids(resumed.items).includes(changed.id));
 			assert.equal(emulator.exports.length - before, 1, 'one export for both polls');
+		});
+
+		it('names each export within Rebilly\'s 50 characters, for every resource offered, keeping the time of the poll (parts too)', async () => {
+			const since = new Date(Date.now() - DAY).toISOString();
+			for (const resource of offeredResources()) {
+				await pollRebilly(emulator, { dataResource: resource, startWith: 'since', since }, {});
+				const sent = emulator.exports.at(-1)!;
+				assert.equal(sent.resource, resource);
+				assert.ok(sent.name.length <= 50, `${sent.name} (${sent.name.length})`);
+				assert.match(sent.name, STAMPED);
+			}
+
+			const tight = await startRebillyEmulator({ maxRecords: 2, pollsUntilDone: 1, seed: false, rateLimit: false });
+			try {
+				tight.records.generate('payoutRequestAllocations', 6, { since: new Date(Date.now() - DAY / 2), until: new Date(Date.now() - 60_000) });
+				const split = await pollRebilly(tight, { dataResource: 'payoutRequestAllocations', startWith: 'since', since }, {});
+				assert.equal(split.items?.length, 6);
+				const names = tight.exports.map((sent) => sent.name);
+				assert.ok(names.length >= 3 && names.some((name) => name.endsWith(' (part 2)')), names.join('\n'));
+				for (const name of names) {
+					assert.ok(name.length <= 50, `${name} (${name.length})`);
+					assert.match(name, STAMPED);
+				}
+			} finally {
+				await tight.close();
+			}
 		});
 
 		it('"Fetch Test Event" shows a few recently updated records and leaves the state alone', async () => {

@@ -153,9 +153,12 @@ export function nextPart(request: ExportRequest): ExportRequest | undefined {
 }
 
 function partName(name: string, part: number): string {
-	const base = name.replace(/ \(part \d+\)$/, '');
-	const suffix = ` (part ${part})`;
-	return `${base.slice(0, NAME_MAX_LENGTH - suffix.length)}${suffix}`;
+	return fitName(name.replace(/ \(part \d+\)$/, ''), ` (part ${part})`);
+}
+
+/** `name` cut to Rebilly's limit on export names, with `suffix` (a part number) kept whole after it. */
+export function fitName(name: string, suffix = ''): string {
+	return `${name.slice(0, NAME_MAX_LENGTH - suffix.length).trimEnd()}${suffix}`;
 }
 
 function isoOf(date: DateTime): string {
