@@ -23,8 +23,12 @@ export type StartAnswer<Request = unknown> =
 	| { started: string; details?: IDataObject; existing?: boolean }
 	/** Another job holds the provider's slot (Mews: one export per entity type); the provider's words. */
 	| { busy: string }
-	/** Nothing to export (4me's 204 for a partial export with no changes); why, for the log. */
-	| { nothing: string }
+	/**
+	 * Nothing to export (4me's 204 for a partial export with no changes); why, for the log.
+	 * `request`: where a trigger asks from next time, past what the provider looked at (Rebilly's
+	 * completed exports that did not match); the trigger's position follows it.
+	 */
+	| { nothing: string; request?: Request }
 	/**
 	 * Not this request, but that one (why, for the log): Rebilly's export too large for one job
 	 * becomes the first half of its date range (`next` goes on with the rest); a cursor Anduin no
@@ -102,7 +106,7 @@ export interface RunOptions {
 export type Started<Request = unknown> =
 	/** `request`: what was started (another request than asked when the provider answered `instead`). */
 	| { id: string; details?: IDataObject; joined: boolean; request: Request }
-	| { nothing: string }
+	| { nothing: string; request?: Request }
 	/** Only with `whenBusy: 'skip'`. */
 	| { busy: string };
 

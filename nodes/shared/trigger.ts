@@ -139,7 +139,7 @@ export async function pollIncremental<Request>(
 			const startedAt = new Date().toISOString();
 			const started = await startOrJoin(ctx, job, request, { whenBusy: 'skip' });
 			if ('nothing' in started) {
-				state[key] = trigger.positionAfter({ id: '', request, startedAt }, state[key]);
+				state[key] = trigger.positionAfter({ id: '', request: started.request ?? request, startedAt }, state[key]);
 				break;
 			}
 			if ('busy' in started) {

@@ -291,6 +291,10 @@ describe('trigger runner', () => {
 		const nothing = await poll(scripted({ positionAfter: (job) => `${job.request.until}` }), state);
 		assert.equal(nothing.items, null);
 		assert.equal(node(state).watermark, '1', 'nothing to export still moves the position');
+
+		provider.script.nothingNext = { since: '1', until: '5' };
+		await poll(scripted({ positionAfter: (job) => `${job.request.until}` }), state);
+		assert.equal(node(state).watermark, '5', 'to where the provider said to ask from next time');
 	});
 
 	it('"Fetch Test Event" shows a few rows and leaves the state alone', async () => {

@@ -48,8 +48,8 @@ export interface ScriptedJob {
 export interface Script {
 	/** The next starts answer "busy" this many times. */
 	busyStarts: number;
-	/** The next start answers "nothing to export". */
-	nothingNext: boolean;
+	/** The next start answers "nothing to export" (a request: and to ask that one next time). */
+	nothingNext: boolean | TestRequest;
 	/** Jobs started from now on take this many status checks. */
 	pollsUntilDone: number;
 	/** The next job started fails with this code. */
@@ -138,8 +138,9 @@ export class ScriptedProvider {
 			return { busy: 'another export is running' };
 		}
 		if (this.script.nothingNext) {
+			const next = this.script.nothingNext;
 			this.script.nothingNext = false;
-			return { nothing: 'nothing changed' };
+			return { nothing: 'nothing changed', request: next === true ? undefined : next };
 		}
 		const job: ScriptedJob = {
 			id: `job-${this.jobs.length + 1}`,
