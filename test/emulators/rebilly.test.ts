@@ -961,6 +961,20 @@ describe('Rebilly emulator: collection, PUT, DELETE', () => {
 		assert.ok(!emu.exports.some((exp) => exp.id === made.id));
 	});
 
+	it('adds many completed exports at once, at given times, listed and filtered as any others', async () => {
+		await withEmulator({ seed: false }, async (own) => {
+			const start = Date.parse('2026-01-01T00:00:00Z');
+			const added = await own.addCompletedExports({ name: 'bulk', resource: 'disputes', format: 'csv' }, 1500, (index) => new Date(start + index * SECOND));
+			assert.equal(added.length, 1500);
+			assert.ok(added.every((exp) => exp.status === 'completed' && exp.fileId));
+			const filter = encodeURIComponent('status:completed;format:csv,json;updatedTime:2026-01-01T00:20:00Z..');
+			const res = await call(own, 'GET', `/experimental/data-exports?limit=1000&sort=updatedTime&filter=${filter}`);
+			assert.equal(res.headers.get('pagination-total'), '300');
+			assert.equal((res.body as Json[])[0].updatedTime, '2026-01-01T00:20:00Z');
+			assertSchema('DataExport', (res.body as Json[])[0]);
+		});
+	});
+
 	it('the single GET also sends Pagination-* headers (the spec lists them)', async () => {
 		const first = ((await call(emu, 'GET', '/experimental/data-exports?limit=1')).body as Json[])[0];
 		const res = await call(emu, 'GET', `/experimental/data-exports/${first.id}`);

@@ -324,6 +324,11 @@ export interface RebillyEmulator {
 	faults: RebillyFaults;
 	/** Every export, in creation order (deleted ones removed). */
 	readonly exports: RebillyExportRecord[];
+	/**
+	 * `count` exports of one body (validated as a POST), completed at once, without HTTP: for lists
+	 * longer than a page. `completedAt(index)`: each one's created and updated time (default now).
+	 */
+	addCompletedExports(body: Record<string, unknown>, count: number, completedAt?: (index: number) => Date): Promise<RebillyExportRecord[]>;
 	/** The export's JSON as the API would answer it now (no status advance). */
 	exportJson(id: string, expand?: string[]): Record<string, unknown> | undefined;
 	/** A stored export file by its file id. */
@@ -1814,6 +1819,24 @@ async function refresh(state: EmulatorState, runtime: ExportRuntime): Promise<vo
 	await runtime.building;
 }
 
+async function addCompletedExports(state: EmulatorState, organizationId: string, body: Record<string, unknown>, count: number, completedAt?: (index: number) => Date): Promise<RebillyExportRecord[]> {
+	const validated = validateExportBody(state, body);
+	checkRecordLimit(state, validated);
+	const added: RebillyExportRecord[] = [];
+	for (let index = 0; index < count; index++) {
+		const at = completedAt?.(index) ?? state.clock.now();
+		const runtime: ExportRuntime = {
+			record: newExportRecord(state, organizationId, newId('exp', at.getTime()), validated, body),
+			plan: { intermediate: [], final: 'completed', failureReason: null },
+		};
+		await buildFile(state, runtime);
+		Object.assign(runtime.record, { scheduledTime: at, createdTime: at, updatedTime: at });
+		state.exports.set(runtime.record.id, runtime);
+		added.push(runtime.record);
+	}
+	return added;
+}
+
 async function buildFile(state: EmulatorState, runtime: ExportRuntime): Promise<void> {
 	const record = runtime.record;
 	const records = selectRecords(state, record);
@@ -1885,7 +1908,8 @@ function signedLinkEnabled(state: EmulatorState): boolean {
 	return omitted === undefined ? state.signedLink : !omitted;
 }
 
-function exportJson(state: EmulatorState, runtime: ExportRuntime, expand: string[]): Record<string, unknown> {
+/** `withLinks` false: without `_links`, whose signed link costs a signature (the list filters and sorts every export). */
+function exportJson(state: EmulatorState, runtime: ExportRuntime, expand: string[], withLinks = true): Record<string, unknown> {
 	const record = runtime.record;
 	const base = orgBase(state, record.organizationId);
 	// ad *DataExport.yaml `_links`: items {href, rel ∈ self | user | download | signedLink}.
@@ -1894,7 +1918,7 @@ function exportJson(state: EmulatorState, runtime: ExportRuntime, expand: string
 		{ rel: 'user', href: `${base}/users/${record.userId}` },
 	];
 	const file = record.fileId ? state.files.get(record.fileId) : undefined;
-	if (record.status === 'completed' && file) {
+	if (withLinks && record.status === 'completed' && file) {
 		links.push({ rel: 'download', href: `${base}/files/${file.id}/download` });
 		if (signedLinkEnabled(state)) links.push({ rel: 'signedLink', href: signedUrl(state, file) });
 	}
@@ -1919,7 +1943,7 @@ function exportJson(state: EmulatorState, runtime: ExportRuntime, expand: string
 		failureReason: record.failureReason,
 	});
 	if (record.dateRange) body.dateRange = { ...record.dateRange };
-	body._links = links;
+	if (withLinks) body._links = links;
 	const embedded: Record<string, unknown> = {};
 	if (expand.includes('file') && file) embedded.file = fileJson(state, file);
 	if (expand.includes('user')) embedded.user = userJson(state);
@@ -2221,7 +2245,7 @@ async function listExports(ctx: ApiContext): Promise<void> {
 	const expand = expandOf(url);
 	const own = [...state.exports.values()].filter((runtime) => runtime.record.organizationId === ctx.organizationId);
 	for (const runtime of own) await refresh(state, runtime); // time-based progress; a list does not count as a poll [I]
-	let views = own.map((runtime) => ({ runtime, json: exportJson(state, runtime, []) }));
+	let views = own.map((runtime) => ({ runtime, json: exportJson(state, runtime, [], false) }));
 	const filterText = url.searchParams.get('filter');
 	if (filterText) {
 		let clauses: FilterClause[];
@@ -2244,7 +2268,7 @@ async function listExports(ctx: ApiContext): Promise<void> {
 	reply(
 		ctx,
 		200,
-		page.map((view) => (expand.length > 0 ? exportJson(state, view.runtime, expand) : view.json)),
+		page.map((view) => exportJson(state, view.runtime, expand)),
 		{ 'Pagination-Total': String(views.length), 'Pagination-Limit': String(limit), 'Pagination-Offset': String(offset) },
 	);
 }
@@ -2503,6 +2527,7 @@ export async function startRebillyEmulator(options: RebillyEmulatorOptions = {})
 		get exports() {
 			return [...state.exports.values()].map((runtime) => runtime.record);
 		},
+		addCompletedExports: (body, count, completedAt) => addCompletedExports(state, organizationId, body, count, completedAt),
 		exportJson: (id, expand = []) => {
 			const runtime = state.exports.get(id);
 			return runtime ? exportJson(state, runtime, expand) : undefined;
