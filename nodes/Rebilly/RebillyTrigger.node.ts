@@ -172,8 +172,9 @@ function completedExportsTrigger(ctx: IPollFunctions): IncrementalTrigger<Comple
 			return { position: iso(first.at), startsNow: first.startsNow };
 		},
 		requestAfter: async (watermark) => ({ after: watermark ?? iso(new Date()) }),
-		// The position is the last emitted export's completion (its updatedTime and ID).
-		positionAfter: (pending, current, done) => (done ? `${String(done.details?.updatedTime ?? '')}|${pending.id}` : (current ?? pending.request.after)),
+		// The position is the last emitted export's completion (its updatedTime and ID), or where a look
+		// that found nothing matching got to.
+		positionAfter: (pending, _current, done) => (done ? `${String(done.details?.updatedTime ?? '')}|${pending.id}` : pending.request.after),
 		sampleRequest: async () => ({ after: iso(new Date(0)), latest: true }),
 		sampleSize: readSampleSize(options),
 		maxWaitMs: maxWaitPerPollMs(ctx, options),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import type { IDataObject } from 'n8n-workflow';
 
@@ -7,6 +7,7 @@ import { startRebillyEmulator, type RebillyEmulator } from '../emulators/rebilly
 import { callRebilly, pollRebilly, RebillyTrigger } from './rebilly';
 
 const DAY = 24 * 60 * 60_000;
+const iso = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const STAMPED = /^n8n trigger \d{4}-\d{2}-\d{2}T\d{2}:\d{2} /;
 
 /** The Records the trigger lets the user choose. */
@@ -138,6 +139,53 @@ describe('Rebilly Trigger', () => {
 			await make('Monthly disputes 3');
 			const next = await pollRebilly(emulator, watch, state);
 			assert.equal(next.items?.length, emulator.records.count('disputes'));
+		});
+
+		describe('past pages of exports that do not match', () => {
+			let many: RebillyEmulator;
+			const since = Date.now() - 3 * 60 * 60_000;
+			const second = (n: number) => new Date(since + n * 1000);
+			const watch = { watch: 'completedExports', dataResource: 'disputes', nameContains: 'monthly', startWith: 'since', since: new Date(since).toISOString() };
+			const lists = () => many.requests.filter((request) => request.method === 'GET' && request.path.endsWith('/experimental/data-exports'));
+
+			beforeEach(async () => {
+				many = await startRebillyEmulator({ pollsUntilDone: 1, seed: false, rateLimit: false });
+				many.records.generate('disputes', 3);
+			});
+			afterEach(() => many.close());
+
+			it('reads on to a matching export after more than a page of others, the formats left to Rebilly to filter', async () => {
+				// Two a second, so that pages end inside a second.
+				await many.addCompletedExports({ name: 'Ad hoc disputes', resource: 'disputes', format: 'csv' }, 2500, (index) => second(1 + Math.floor(index / 2)));
+				await many.addCompletedExports({ name: 'Monthly disputes', resource: 'disputes', format: 'xml' }, 1500, (index) => second(1 + Math.floor(index / 2)));
+				const [monthly] = await many.addCompletedExports({ name: 'Monthly disputes', resource: 'disputes', format: 'csv' }, 1, () => second(1300));
+				const state: IDataObject = {};
+				const first = await pollRebilly(many, watch, state);
+				assert.equal(first.items?.length, 3);
+				assert.equal(nodeState(state).watermark, `${iso(second(1300))}|${monthly.id}`);
+				assert.ok(lists().length >= 3, `${lists().length} pages`);
+				const filter = new URL(lists()[0].url, many.apiOrigin).searchParams.get('filter') ?? '';
+				assert.match(filter, /(^|;)format:csv,detailed-csv,json,json-api(;|$)/);
+			});
+
+			it('moves the position past the exports looked at when a poll finds none, never past one not yet listed', async () => {
+				await many.addCompletedExports({ name: 'Ad hoc disputes', resource: 'disputes', format: 'csv' }, 6000, (index) => second(1 + Math.floor(index / 2)));
+				const state: IDataObject = {};
+				const first = await pollRebilly(many, watch, state);
+				assert.equal(first.items, null);
+				assert.equal(lists().length, 5, 'a few pages a poll');
+				const position = String(nodeState(state).watermark);
+				const [passed] = position.split('|');
+				assert.ok(Date.parse(passed) > since + 2000_000, position);
+				assert.ok(position.endsWith('|'), 'the second it stopped in is read again');
+
+				// Listed late, in that very second (and with an ID before the others'): still emitted.
+				await many.addCompletedExports({ name: 'Monthly disputes', resource: 'disputes', format: 'csv' }, 1, () => new Date(passed));
+				const [later] = await many.addCompletedExports({ name: 'Monthly disputes', resource: 'disputes', format: 'json' }, 1, () => second(3100));
+				const next = await pollRebilly(many, watch, state);
+				assert.equal(next.items?.length, 6, 'the rows of both');
+				assert.equal(nodeState(state).watermark, `${iso(second(3100))}|${later.id}`);
+			});
 		});
 	});
 });
