@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 import { ALL_CASES } from '../test/faults/cases';
 import { findResults, readResults, ROOT, type ResultsFile } from '../test/faults/results';
-import type { CaseRecord } from '../test/faults/runner';
+import type { CaseRecord, Leak } from '../test/faults/runner';
 
 const REGENERATE = [
 	'npm run build',
@@ -38,7 +38,7 @@ function totalsOf(cases: CaseRecord[]): Totals {
 		hangs: cases.filter((record) => record.hung).length,
 		wrongRows: sum((record) => record.wrongRows),
 		lostRows: sum((record) => record.lostRows),
-		leaks: cases.filter((record) => record.secretsFound.length > 0).length,
+		leaks: cases.filter((record) => leakCount(record) > 0).length,
 		duplicates: sum((record) => record.duplicates),
 		allowedDuplicates: sum((record) => record.allowedDuplicates),
 		orphanedJobs: sum((record) => record.jobsOrphaned),
@@ -70,6 +70,20 @@ function cell(text: string | number | undefined, max = 0): string {
 	return value.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
 
+/** Records written before leaks were recorded by field held `secretsFound`: only its count is shown. */
+type AnyRecord = Omit<CaseRecord, 'leaks'> & { leaks?: Leak[]; secretsFound?: unknown[] };
+
+function leakCount(record: AnyRecord): number {
+	return record.leaks?.length ?? record.secretsFound?.length ?? 0;
+}
+
+/** Which credential fields leaked and where, by name: the page never shows a credential's value. */
+function leaksCell(record: AnyRecord): string {
+	if (record.leaks) return cell(record.leaks.map((leak: Leak) => `${leak.fields.join(', ')} ${leak.where}`).join('; ') || '—');
+	const count = record.secretsFound?.length ?? 0;
+	return count ? `${count} (an older record: rerun the matrix for the fields)` : '—';
+}
+
 function seconds(ms: number): string {
 	return ms < 1000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
@@ -84,7 +98,7 @@ function outcome(record: CaseRecord): string {
 
 function caseTable(cases: CaseRecord[]): string[] {
 	const lines = [
-		'| Case | Fault | Expected | Outcome | Rows served / delivered | Duplicates | Requests | Jobs (orphaned) | Time | Error | Secrets found |',
+		'| Case | Fault | Expected | Outcome | Rows served / delivered | Duplicates | Requests | Jobs (orphaned) | Time | Error | Leaked credential fields |',
 		'| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 	];
 	for (const record of cases) {
@@ -92,7 +106,7 @@ function caseTable(cases: CaseRecord[]): string[] {
 		const jobs = record.jobsOrphaned ? `${record.jobsStarted} (${record.jobsOrphaned})` : String(record.jobsStarted);
 		const error = record.error ? `${record.error.message}${record.error.description ? ` — ${record.error.description}` : ''}` : '';
 		lines.push(
-			`| \`${record.case}\` | ${cell(record.fault)} | ${cell(record.expected)} | ${outcome(record)} | ${record.rowsServed} / ${record.rowsDelivered} | ${duplicates} | ${record.requests} | ${jobs} | ${seconds(record.durationMs)} | ${cell(error, 140)} | ${cell(record.secretsFound.join('; ') || '—')} |`,
+			`| \`${record.case}\` | ${cell(record.fault)} | ${cell(record.expected)} | ${outcome(record)} | ${record.rowsServed} / ${record.rowsDelivered} | ${duplicates} | ${record.requests} | ${jobs} | ${seconds(record.durationMs)} | ${cell(error, 140)} | ${leaksCell(record)} |`,
 		);
 	}
 	return lines;

@@ -17,7 +17,7 @@ import { ActiveWorkflowStaticData, pollTrigger } from '../helpers/n8n';
 import { buildZip, damage, withHugeField, zipBomb } from './payloads';
 import { fourMeProfile, startRun } from './profiles';
 import { FaultProxy, REDIRECT_MARKER, otherHostOf, sinkOf } from './proxy';
-import { secretsIn } from './runner';
+import { describeLeak, leaksIn } from './runner';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny upstream: an API that points at its storage, and the storage
@@ -289,14 +289,21 @@ describe('leak detection', () => {
 			const token = String(run.credentials().fourMeApi.data.token);
 			const headers = { authorization: `Bearer ${token}` };
 			await fetch(`${run.proxy.apiOrigin}/v1/me`, { headers });
-			assert.deepEqual(secretsIn(run, { output: { ok: true } }), [], 'the API origin may see the token');
+			assert.deepEqual(leaksIn(run, { output: { ok: true } }), [], 'the API origin may see the token');
 			await fetch(`${run.proxy.storageOrigin}/exports/x`, { headers });
 			await fetch(`${run.proxy.sinkOrigin}/__api/v1/me`, { headers });
-			const found = secretsIn(run, { 'the log': [`sent ${token}`] });
-			assert.equal(found.length, 3, found.join('; '));
-			assert.ok(found.some((place) => /token in the log/.test(place)));
-			assert.ok(found.some((place) => /storage side/.test(place)));
-			assert.ok(found.some((place) => /other port/.test(place)));
+			// A path that carries the token: the record names the field instead.
+			await fetch(`${run.proxy.storageOrigin}/exports/${token}`);
+			const found = leaksIn(run, { 'the log': [`sent ${token}`] });
+			const described = found.map(describeLeak);
+			assert.equal(found.length, 4, described.join('; '));
+			assert.ok(found.every((leak) => leak.fields.join() === 'token'), described.join('; '));
+			assert.ok(described.includes('token in the log'), described.join('; '));
+			assert.ok(described.some((place) => /storage side/.test(place)));
+			assert.ok(described.some((place) => /other port/.test(place)));
+			assert.ok(described.includes('token sent to GET /exports/‹token› on the storage side'), described.join('; '));
+			assert.ok(!JSON.stringify(found).includes(token), 'a leak is recorded by its field, not its value');
+
 		} finally {
 			await run.close();
 		}

@@ -8,9 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import type { IDataObject } from 'n8n-workflow';
-
-import { ActiveWorkflowStaticData, findSecrets, type PollTriggerResult, type TestCredentials } from '../helpers/n8n';
+import { ActiveWorkflowStaticData, findLeakedFields, redactSecrets, type PollTriggerResult } from '../helpers/n8n';
 import {
 	DEFAULT_BOUND_MS,
 	TRIGGER_BOUND_MS,
@@ -50,11 +48,19 @@ export interface CaseRecord {
 	jobsOrphaned: number;
 	durationMs: number;
 	error?: ErrorText;
-	/** Where a credential value showed up, and which one. */
-	secretsFound: string[];
+	/** Where a credential value showed up, by the name of its field: the record never holds a secret. */
+	leaks: Leak[];
 	crashed: boolean;
 	hung: boolean;
 	notes: string[];
+}
+
+/** A credential that showed up where it must not: its field names (never the values) and where. */
+export interface Leak {
+	/** Names of the credential's password fields, e.g. `['token']`. */
+	fields: string[];
+	/** `in the log`, `sent to GET /x on the other port`, … */
+	where: string;
 }
 
 /** A case's result after its hard bound, when it does not stop even when cancelled. */
@@ -225,7 +231,7 @@ async function runExportCase(profile: ProviderProfile, run: ProviderRun, spec: E
 		problems.push(...(spec.check?.(context, delivered) ?? []));
 	}
 
-	record.secretsFound = secretsIn(run, {
+	record.leaks = leaksIn(run, {
 		'the node output': result.outputs,
 		'the error': result.error,
 		'the log': result.logs,
@@ -356,7 +362,7 @@ async function runTriggerCase(profile: ProviderProfile, run: ProviderRun, spec: 
 	if (rows.lost) problems.push(`lost ${rows.lost} of ${expected.length} changed rows (never emitted)`);
 	if (rows.duplicates > record.allowedDuplicates) problems.push(`emitted ${rows.duplicates - record.allowedDuplicates} row(s) twice`);
 
-	record.secretsFound = secretsIn(run, seen);
+	record.leaks = leaksIn(run, seen);
 	return finish(record);
 }
 
@@ -457,7 +463,7 @@ function emptyRecord(profile: ProviderProfile, faultCase: FaultCase): CaseRecord
 		jobsStarted: 0,
 		jobsOrphaned: 0,
 		durationMs: 0,
-		secretsFound: [],
+		leaks: [],
 		crashed: false,
 		hung: false,
 		notes: [],
@@ -465,9 +471,13 @@ function emptyRecord(profile: ProviderProfile, faultCase: FaultCase): CaseRecord
 }
 
 function finish(record: CaseRecord): CaseRecord {
-	if (record.secretsFound.length) record.problems.push(`leaked a secret: ${record.secretsFound.join('; ')}`);
+	if (record.leaks.length) record.problems.push(`leaked a secret: ${record.leaks.map(describeLeak).join('; ')}`);
 	record.passed = record.problems.length === 0;
 	return record;
+}
+
+export function describeLeak(leak: Leak): string {
+	return `${leak.fields.join(', ')} ${leak.where}`;
 }
 
 export function expectedText(faultCase: FaultCase): string {
@@ -528,29 +538,22 @@ function canonical(value: unknown): string {
 /**
  * Where credential values showed up: in what the node produced or logged, and in any request
  * that went anywhere but the provider's API origin (storage, the other port, a redirect target).
+ * Named by field: a leak's record holds no secret (a path that carried one shows its field's name).
  */
-export function secretsIn(run: ProviderRun, places: Record<string, unknown>): string[] {
+export function leaksIn(run: ProviderRun, places: Record<string, unknown>): Leak[] {
 	const credentials = run.credentials();
-	const found: string[] = [];
-	for (const [place, value] of Object.entries(places)) {
-		const secrets = findSecrets(value, credentials);
-		if (secrets.length) found.push(`${secretNames(credentials, secrets)} in ${place}`);
-	}
+	const found = new Map<string, Leak>();
+	const add = (fields: string[], where: string) => {
+		if (!fields.length) return;
+		const leak = { fields, where: redactSecrets(where, credentials) };
+		found.set(describeLeak(leak), leak);
+	};
+	for (const [place, value] of Object.entries(places)) add(findLeakedFields(value, credentials), `in ${place}`);
 	for (const request of run.proxy.records) {
 		if (request.toApiOrigin) continue;
-		const secrets = findSecrets({ url: request.url, headers: request.headers, body: request.body }, credentials);
-		if (secrets.length) found.push(`${secretNames(credentials, secrets)} sent to ${describeRequest(request)}`);
+		add(findLeakedFields({ url: request.url, headers: request.headers, body: request.body }, credentials), `sent to ${describeRequest(request)}`);
 	}
-	return [...new Set(found)];
-}
-
-function secretNames(credentials: TestCredentials, secrets: string[]): string {
-	const names = Object.values(credentials).flatMap(({ data }) =>
-		Object.entries(data as IDataObject)
-			.filter(([, value]) => typeof value === 'string' && secrets.includes(value))
-			.map(([name]) => name),
-	);
-	return [...new Set(names)].join(', ');
+	return [...found.values()];
 }
 
 function describeRequest(request: ProxyRecord): string {

@@ -24,7 +24,7 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 
-import { executeNode, findSecrets, pollTrigger, readBinary, testCredential } from './n8n';
+import { executeNode, findLeakedFields, findSecrets, pollTrigger, readBinary, redactSecrets, testCredential } from './n8n';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny API: POST /login, GET /me (credential test), /items, /missing (404), /events?since=N
@@ -434,6 +434,9 @@ describe('executeNode', () => {
 		assert.deepEqual(findSecrets(result, bearer()), [], 'the token leaked into the result');
 		const leaky = new Error('wrapped', { cause: { headers: { authorization: GOOD_TOKEN } } });
 		assert.deepEqual(findSecrets({ leaky }, bearer()), [GOOD_TOKEN], 'findSecrets sees causes');
+		assert.deepEqual(findLeakedFields({ leaky }, bearer()), ['token'], 'findLeakedFields names the field, not the value');
+		assert.deepEqual(findLeakedFields(result, bearer()), []);
+		assert.equal(redactSecrets(`Bearer ${GOOD_TOKEN}, again ${GOOD_TOKEN}`, bearer()), 'Bearer ‹token›, again ‹token›');
 	});
 
 	it('returns a thrown NodeApiError with its message, description and httpCode', async () => {

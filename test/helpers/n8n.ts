@@ -636,12 +636,17 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 
 	/** Values of the credentials' password fields: these must not leak into results. */
 	secretValues(): string[] {
+		return this.secretFields().map(({ value }) => value);
+	}
+
+	/** The credentials' password fields that hold a value: which field, and the value. */
+	secretFields(): Array<{ type: string; field: string; value: string }> {
 		return Object.keys(this.credentials).flatMap((type) => {
 			const data = this.credentials[type].data;
 			return this.getCredentialsProperties(type)
 				.filter((property) => property.typeOptions?.password === true)
-				.map((property) => data[property.name])
-				.filter((value): value is string => typeof value === 'string' && value.length > 0);
+				.map((property) => ({ type, field: property.name, value: data[property.name] }))
+				.filter((entry): entry is { type: string; field: string; value: string } => typeof entry.value === 'string' && entry.value.length > 0);
 		});
 	}
 }
@@ -872,9 +877,30 @@ function runStaticData(staticData: IDataObject | undefined, mode: WorkflowExecut
  * expected unless the node itself put a secret somewhere.
  */
 export function findSecrets(value: unknown, credentials: TestCredentials): string[] {
-	const text = inspect(value, { depth: Infinity, showHidden: true, maxStringLength: Infinity });
+	const text = inspectAll(value);
 	const secrets = new HarnessCredentialsHelper(credentials).secretValues();
 	return secrets.filter((secret) => text.includes(secret));
+}
+
+/**
+ * Like findSecrets, but names the credential fields whose values appear (e.g. `['token']`),
+ * never the values: for records that are kept or published (the fault matrix's results).
+ */
+export function findLeakedFields(value: unknown, credentials: TestCredentials): string[] {
+	const text = inspectAll(value);
+	const fields = new HarnessCredentialsHelper(credentials).secretFields();
+	return [...new Set(fields.filter(({ value: secret }) => text.includes(secret)).map(({ field }) => field))];
+}
+
+/** `text` with each credential secret in it replaced by the name of its field, as `‹token›`. */
+export function redactSecrets(text: string, credentials: TestCredentials): string {
+	// Longest first: a secret that contains another is replaced whole.
+	const fields = new HarnessCredentialsHelper(credentials).secretFields().sort((a, b) => b.value.length - a.value.length);
+	return fields.reduce((redacted, { field, value }) => redacted.split(value).join(`‹${field}›`), text);
+}
+
+function inspectAll(value: unknown): string {
+	return inspect(value, { depth: Infinity, showHidden: true, maxStringLength: Infinity });
 }
 
 // ---------------------------------------------------------------------------------------------
