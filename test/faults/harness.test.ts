@@ -17,7 +17,7 @@ import { ActiveWorkflowStaticData, pollTrigger } from '../helpers/n8n';
 import { buildZip, damage, withHugeField, zipBomb } from './payloads';
 import { fourMeProfile, startRun } from './profiles';
 import { FaultProxy, REDIRECT_MARKER, otherHostOf, sinkOf } from './proxy';
-import { describeLeak, leaksIn } from './runner';
+import { describeLeak, leaksIn, redactRecord, type CaseRecord } from './runner';
 
 // ---------------------------------------------------------------------------------------------
 // A tiny upstream: an API that points at its storage, and the storage
@@ -304,6 +304,12 @@ describe('leak detection', () => {
 			assert.ok(described.includes('token sent to GET /exports/‹token› on the storage side'), described.join('; '));
 			assert.ok(!JSON.stringify(found).includes(token), 'a leak is recorded by its field, not its value');
 
+			// What the record quotes (the error, problems, notes) is written to disk and the report.
+			const record = { error: { message: `refused Bearer ${token}`, description: null }, problems: [`the error says "${token}"`], notes: [token] } as unknown as CaseRecord;
+			redactRecord(record, run.credentials());
+			assert.ok(!JSON.stringify(record).includes(token), JSON.stringify(record));
+			assert.equal(record.error?.message, 'refused Bearer ‹token›');
+			assert.deepEqual(record.problems, ['the error says "‹token›"']);
 		} finally {
 			await run.close();
 		}

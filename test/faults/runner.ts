@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { ActiveWorkflowStaticData, findLeakedFields, redactSecrets, type PollTriggerResult } from '../helpers/n8n';
+import { ActiveWorkflowStaticData, findLeakedFields, redactSecrets, type PollTriggerResult, type TestCredentials } from '../helpers/n8n';
 import {
 	DEFAULT_BOUND_MS,
 	TRIGGER_BOUND_MS,
@@ -162,7 +162,7 @@ async function runExportCase(profile: ProviderProfile, run: ProviderRun, spec: E
 		record.requests = run.proxy.records.length;
 		record.rowsServed = run.expectedRows().length;
 		record.jobsStarted = run.jobs().length;
-		return finish(record);
+		return finish(record, run.credentials());
 	}
 
 	// Requests a node sends after it returned are work nobody waits for.
@@ -237,7 +237,7 @@ async function runExportCase(profile: ProviderProfile, run: ProviderRun, spec: E
 		'the log': result.logs,
 		'the static data': result.staticData,
 	});
-	return finish(record);
+	return finish(record, run.credentials());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ async function runTriggerCase(profile: ProviderProfile, run: ProviderRun, spec: 
 	if (rows.duplicates > record.allowedDuplicates) problems.push(`emitted ${rows.duplicates - record.allowedDuplicates} row(s) twice`);
 
 	record.leaks = leaksIn(run, seen);
-	return finish(record);
+	return finish(record, run.credentials());
 }
 
 async function settlePoll(poll: Promise<PollTriggerResult>): Promise<PollOutcome> {
@@ -470,10 +470,24 @@ function emptyRecord(profile: ProviderProfile, faultCase: FaultCase): CaseRecord
 	};
 }
 
-function finish(record: CaseRecord): CaseRecord {
+/**
+ * Judges the record. With the run's credentials, any secret in the texts it keeps (the error,
+ * the problems, which quote errors, and the notes) is replaced by its field's name: the record
+ * is written to disk and rendered into docs/reliability.md.
+ */
+function finish(record: CaseRecord, credentials?: TestCredentials): CaseRecord {
 	if (record.leaks.length) record.problems.push(`leaked a secret: ${record.leaks.map(describeLeak).join('; ')}`);
+	if (credentials) redactRecord(record, credentials);
 	record.passed = record.problems.length === 0;
 	return record;
+}
+
+/** Replaces each credential secret in the record's error, problems and notes by its field's name. */
+export function redactRecord(record: CaseRecord, credentials: TestCredentials): void {
+	const redact = (text: string) => redactSecrets(text, credentials);
+	if (record.error) record.error = { message: redact(record.error.message), description: typeof record.error.description === 'string' ? redact(record.error.description) : record.error.description };
+	record.problems = record.problems.map(redact);
+	record.notes = record.notes.map(redact);
 }
 
 export function describeLeak(leak: Leak): string {
