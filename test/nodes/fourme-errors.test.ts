@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
 import { findSecrets, readBinary } from '../helpers/n8n';
@@ -103,13 +104,38 @@ describe('4me node: errors, faults, cancellation', () => {
 
 	it('stops polling as soon as the execution is cancelled', async () => {
 		emulator.faults.neverFinish();
-		const result = await runFourMe(emulator, { recordTypes: ['teams'], options: { firstPollSeconds: 0.5, maxPollSeconds: 5 } }, { cancelAfterMs: 300 });
+		const jobsBefore = emulator.jobs.length;
+		// After its first status check the node waits a minute before the next one; the cancel comes
+		// in that wait, at a point the emulator shows (not after a guessed number of milliseconds).
+		const WAIT_MS = 60_000;
+		const stop = new AbortController();
+		const execution = runFourMe(
+			emulator,
+			{ recordTypes: ['teams'], options: { firstPollSeconds: WAIT_MS / 1000, maxPollSeconds: WAIT_MS / 1000 } },
+			{ cancelSignal: stop.signal },
+		);
+		let settled = false;
+		void execution.then(
+			() => (settled = true),
+			() => (settled = true),
+		);
+		while (!settled && (emulator.jobs[jobsBefore]?.polls ?? 0) < 1) await delay(10);
+		const job = emulator.jobs[jobsBefore];
+		assert.ok(job, 'the export was started');
+		assert.equal(job.polls, 1, 'cancelled after the first status check');
+		const requestsAtCancel = emulator.requests.length;
+		stop.abort();
+
+		// Ending is not enough: a node that sat out its wait would end too, a minute later, without
+		// another check. It must end before half of that wait has passed (a bound set by the schedule).
+		const waitHalfOver = delay(WAIT_MS / 2, 'sat out the wait', { ref: false });
+		assert.equal(await Promise.race([execution.then(() => 'ended'), waitHalfOver]), 'ended', 'the cancel cut the wait short');
+		const result = await execution;
 		assert.equal(result.cancelled, true);
-		assert.ok(result.durationMs < 1500, `stopped after ${result.durationMs} ms`);
-		const job = emulator.jobs.at(-1);
-		const pollsAtStop = job?.polls ?? 0;
-		await new Promise((resolve) => setTimeout(resolve, 700));
-		assert.equal(job?.polls, pollsAtStop, 'no status checks after the cancel');
+		assert.match(result.error?.message ?? '', /cancelled/);
+		assert.match(String(result.error?.description), new RegExp(job.token), 'names the export to pick it up later');
+		assert.equal(job.polls, 1, 'no status check after the cancel');
+		assert.deepEqual(emulator.requests.slice(requestsAtCancel).map((request) => `${request.method} ${request.path}`), [], 'no request after the cancel');
 	});
 
 	it('gives an error item instead of failing with "Continue On Fail"', async () => {
