@@ -3,8 +3,8 @@
  * Run: node --import tsx --test test/emulators/mews.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { MEWS_ENTITY_TYPES, MEWS_RATE_LIMITS, startMewsEmulator, type MewsEmulator, type MewsEntityType } from './mews';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
+import { GeneratedBlock, MEWS_ENTITY_TYPES, MEWS_RATE_LIMITS, startMewsEmulator, type MewsEmulator, type MewsEntityType } from './mews';
 
 type Json = Record<string, any>;
 
@@ -744,14 +744,18 @@ describe('Mews emulator: entities', () => {
 		}
 	});
 
-	it('generates a million entities lazily; get, count and a narrow export stay fast', async () => {
+	it('generates a million entities lazily; get, count and a narrow export touch only the entities they return', async () => {
+		// Counted, not timed: every per-entity step (building one, its time, scope or id) goes
+		// through GeneratedBlock. A pass over the million would make a million calls.
+		const perEntity = (['entity', 'updatedMs', 'scopeOf', 'indexOf'] as const).map((name) => mock.method(GeneratedBlock.prototype, name));
+		const calls = () => perEntity.reduce((sum, spy) => sum + spy.mock.callCount(), 0);
 		const emu = await startMewsEmulator({ seed: false });
 		try {
 			const until = ago(emu, 10 * MINUTE);
 			const since = new Date(until.getTime() - 30 * DAY);
-			const started = Date.now();
 			emu.entities.generate('OrderItem', 1_000_000, { since, until });
 			assert.equal(emu.entities.count('OrderItem'), 1_000_000);
+			assert.equal(calls(), 0, 'generating and counting build no entity');
 			const { lines } = await exportLines(emu, {
 				EntityType: 'OrderItem',
 				Filters: { UpdatedUtc: { StartUtc: new Date(until.getTime() - MINUTE).toISOString(), EndUtc: until.toISOString() } },
@@ -767,8 +771,11 @@ describe('Mews emulator: entities', () => {
 			emu.entities.upsert('OrderItem', { Id: one.Id, Notes: 'changed' });
 			assert.equal(emu.entities.count('OrderItem'), 1_000_000);
 			assert.equal(emu.entities.get('OrderItem', one.Id)?.Notes, 'changed');
-			assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+			const entitiesBuilt = perEntity[0].mock.callCount();
+			assert.ok(entitiesBuilt >= lines.length, `the export's lines are built on demand (${entitiesBuilt} built)`);
+			assert.ok(calls() < 10_000, `${calls()} per-entity steps for ${lines.length} lines out of a million`);
 		} finally {
+			for (const spy of perEntity) spy.mock.restore();
 			await emu.close();
 		}
 	});
