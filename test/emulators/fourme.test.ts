@@ -462,8 +462,20 @@ describe('4me emulator: faults', () => {
 	});
 });
 
+/** Records of a CSV text (line breaks outside quotes; the text ends with one). */
+function csvRecordCount(text: string): number {
+	let quoted = false;
+	let records = 0;
+	for (let at = 0; at < text.length; at++) {
+		const char = text.charCodeAt(at);
+		if (char === 34) quoted = !quoted;
+		else if (char === 10 && !quoted) records++;
+	}
+	return records;
+}
+
 describe('4me emulator: volume', () => {
-	it('generates and exports 100,000 rows quickly (partial and full)', async () => {
+	it('generates and exports 100,000 rows (partial and full)', async () => {
 		const emu = await startFourMeEmulator({ pollsUntilDone: 0, seed: false });
 		try {
 			emu.records.generate('requests', 100000);
@@ -473,10 +485,10 @@ describe('4me emulator: volume', () => {
 			const lines = first.bytes.toString('utf8').split('\n');
 			assert.equal(lines[0], 'id,subject,category,impact,status,team,created_at,updated_at');
 			assert.ok(lines.some((line) => line.startsWith('5,"Changed, by hand",')));
-			const started = Date.now();
+			// How fast this goes is no test's business (speed targets live in bench/): only what is exported.
 			const full = await exportAndDownload(emu, { type: 'requests' });
 			assert.ok(full.bytes.length > 5000000);
-			assert.ok(Date.now() - started < 5000);
+			assert.equal(csvRecordCount(full.bytes.toString('utf8')), 1 + 100000, 'the header and every row');
 		} finally {
 			await emu.close();
 		}
