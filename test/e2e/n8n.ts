@@ -117,7 +117,11 @@ export class N8nInstance {
 		const result = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
 		const start = result.stdout.indexOf('{\n');
 		if (start < 0) throw new Error(`n8n execute printed no run data (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-		return JSON.parse(result.stdout.slice(start)) as ExecutionRun;
+		try {
+			return JSON.parse(result.stdout.slice(start)) as ExecutionRun;
+		} catch (error) {
+			throw new Error(`n8n execute printed run data that is not JSON (${(error as Error).message}); after it came:\n${result.stdout.slice(start).split('\n}\n').slice(1).join('\n}\n').slice(0, 2000)}\n${result.stderr.slice(-2000)}`);
+		}
 	}
 
 	async nodeTypes(): Promise<Array<{ name: string }>> {

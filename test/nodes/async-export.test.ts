@@ -5,6 +5,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { startAnduinIdmEmulator, type AnduinIdmEmulator } from '../emulators/anduin-idm';
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
+import { startHubSpotExportsEmulator, type HubSpotExportsEmulator } from '../emulators/hubspot-exports';
 import { startLocationJobsEmulator, type LocationJobsEmulator } from '../emulators/location-jobs';
 import { startMewsEmulator, type MewsEmulator } from '../emulators/mews';
 import { startSalesforceBulkEmulator, type SalesforceBulkEmulator } from '../emulators/salesforce-bulk';
@@ -13,6 +14,8 @@ import { findSecrets, readBinary, testCredential } from '../helpers/n8n';
 import {
 	apiCredential,
 	AsyncExportApi,
+	hubspotCredential,
+	hubspotParameters,
 	locationCredential,
 	locationParameters,
 	runAsyncExport,
@@ -49,6 +52,20 @@ describe('Async Export (HTTP) node: Salesforce Bulk API 2.0 query jobs (pages wi
 		assert.ok(polls.length >= 3, `${polls.length} status checks`);
 		assert.deepEqual(findSecrets(result, salesforceCredential(emulator)), []);
 		assert.deepEqual(result.items.map((item) => item.pairedItem), result.items.map(() => ({ item: 0 })));
+	});
+
+	it('fills {{ $job.id }} into addresses and bodies written as expressions too (the editor turns {{ into one)', async () => {
+		const parameters = salesforceParameters(emulator);
+		const result = await runAsyncExport(
+			{
+				...parameters,
+				statusUrl: `=${String(parameters.statusUrl).replace('/jobs/query/', '/jobs/{{ "query" }}/')}`,
+				resultsUrl: `=${String(parameters.resultsUrl)}`,
+			},
+			salesforceCredential(emulator),
+		);
+		assert.equal(result.error, undefined, result.error?.message);
+		assert.equal(result.items.length, emulator.records.count('Account'));
 	});
 
 	it('names the job and Salesforce\'s message when the job fails', async () => {
@@ -164,6 +181,42 @@ describe('Async Export (HTTP) node: Shopify bulk operations (GraphQL, one JSON L
 		const result = await runAsyncExport(shopifyParameters(emulator, '{ products(query: "title:NoSuchProduct*") { edges { node { id } } } }'), shopifyCredential(emulator));
 		assert.equal(result.error, undefined, result.error?.message);
 		assert.equal(result.items.length, 0);
+	});
+});
+
+describe('Async Export (HTTP) node: HubSpot CRM exports (a presigned CSV link, new on every status answer)', () => {
+	let emulator: HubSpotExportsEmulator;
+	before(async () => {
+		emulator = await startHubSpotExportsEmulator({ pollsUntilDone: 2 });
+		emulator.data.generate('contacts', 60);
+	});
+	after(() => emulator.close());
+	beforeEach(() => emulator.faults.reset());
+
+	it('exports the contacts as rows with HubSpot\'s column labels, the file fetched without the token', async () => {
+		const result = await runAsyncExport(hubspotParameters(emulator), hubspotCredential(emulator));
+		assert.equal(result.error, undefined, result.error?.message);
+		const contacts = emulator.data.list('contacts');
+		assert.deepEqual(idsOf(result.items, 'Record ID'), contacts.map((contact) => contact.id).sort());
+		const first = result.items.find((item) => item.json['Record ID'] === contacts[0].id)!;
+		assert.equal(first.json.Email, contacts[0].properties.email ?? '');
+		assert.ok(emulator.storageRequests.length > 0 && emulator.storageRequests.every((request) => request.headers.authorization === undefined));
+		assert.deepEqual(findSecrets(result, hubspotCredential(emulator)), []);
+	});
+
+	it('asks for a new link when the storage refuses an expired one, and reads the file', async () => {
+		emulator.faults.expireUrls(1);
+		const result = await runAsyncExport(hubspotParameters(emulator), hubspotCredential(emulator));
+		assert.equal(result.error, undefined, result.error?.message);
+		assert.equal(result.items.length, emulator.data.list('contacts').length);
+		assert.ok(result.logs.some((line) => /links were refused, asking for new ones/.test(line.message)));
+	});
+
+	it('names the export and HubSpot\'s reason when it was canceled', async () => {
+		emulator.faults.failJob('The export was canceled: too many associated records');
+		const result = await runAsyncExport(hubspotParameters(emulator), hubspotCredential(emulator));
+		assert.ok(result.error);
+		assert.match(result.error.message, new RegExp(`job ${emulator.exports.at(-1)!.id} at .* ended CANCELED: The export was canceled`));
 	});
 });
 

@@ -2,6 +2,7 @@
 // loads), and the node's parameters for each documented shape of export API, pointed at its emulator.
 import type { ICredentialDataDecryptedObject, IDataObject, INodeParameters } from 'n8n-workflow';
 
+import type { HubSpotExportsEmulator } from '../emulators/hubspot-exports';
 import type { LocationJobsEmulator } from '../emulators/location-jobs';
 import type { SalesforceBulkEmulator } from '../emulators/salesforce-bulk';
 import type { ShopifyBulkEmulator } from '../emulators/shopify-bulk';
@@ -120,5 +121,32 @@ export function locationParameters(emulator: LocationJobsEmulator, dataset = 'co
 		resultType: 'inline',
 		rowsPath: 'result.rows',
 		options: { errorPath: 'error.message', progressPath: 'percentComplete' },
+	};
+}
+
+// HubSpot CRM exports: a JSON start answered 202 with the task id, the status of the task, and
+// `result`, a presigned CSV (or zip) link signed anew by every status answer, for 5 minutes.
+export function hubspotCredential(emulator: HubSpotExportsEmulator): TestCredentials {
+	return apiCredential({ authType: 'bearer', token: emulator.accessToken, testUrl: `${emulator.apiOrigin}/crm/v3/exports/export/async/tasks/1/status` });
+}
+
+export function hubspotParameters(emulator: HubSpotExportsEmulator, properties = ['email', 'firstname', 'lastname']): INodeParameters {
+	const exports = `${emulator.apiOrigin}/crm/v3/exports/export/async`;
+	return {
+		startMethod: 'POST',
+		startUrl: exports,
+		startBodyType: 'json',
+		startJsonBody: JSON.stringify({ exportType: 'VIEW', format: 'CSV', exportName: 'n8n contacts', objectType: 'CONTACT', language: 'EN', objectProperties: properties }),
+		jobReference: 'path',
+		jobIdPath: 'id',
+		statusMethod: 'GET',
+		statusUrl: `${exports}/tasks/{{ $job.id }}/status`,
+		statusPath: 'status',
+		doneValues: 'COMPLETE',
+		failedValues: 'CANCELED',
+		runningValues: 'PENDING, PROCESSING',
+		resultType: 'fileUrls',
+		fileUrlPath: 'result',
+		options: { errorPath: 'errors[0].message' },
 	};
 }

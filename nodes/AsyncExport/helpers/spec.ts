@@ -141,9 +141,9 @@ function template(ctx: IExecuteFunctions, name: string, itemIndex: number): Temp
 	const raw = String(ctx.getNodeParameter(name, itemIndex, '', { rawExpressions: true }) ?? '').trim();
 	if (!raw || raw === '=') return undefined;
 	return (values, into) => {
-		if (!raw.startsWith('=')) return fillPlaceholders(raw, values, into);
 		const filled = fillPlaceholders(raw, values, into);
-		return String(ctx.evaluateExpression(filled, itemIndex) ?? '');
+		// evaluateExpression takes the expression without its leading "=".
+		return filled.startsWith('=') ? String(ctx.evaluateExpression(filled.slice(1), itemIndex) ?? '') : filled;
 	};
 }
 
