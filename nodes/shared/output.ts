@@ -7,8 +7,6 @@ import { BrokenFileError, MarkupError, parseFile, RECORD_TYPE_KEY, UnreadableFor
 import type { EngineContext, ExportFile } from './types';
 import { hostOf } from './urls';
 
-export type OutputMode = 'rows' | 'file';
-
 export interface RowsOutputOptions {
 	download: DownloadOptions;
 	parse: ParseOptions;
@@ -74,7 +72,8 @@ function fileError(ctx: EngineContext, error: unknown, file: ExportFile, downloa
 	if (!(error instanceof BrokenFileError) && !(error instanceof UnreadableFormatError)) {
 		return asNodeError(ctx.getNode(), error, [xlsxHint, errorContext].filter(Boolean).join(' '));
 	}
-	const where = `(${file.name ?? downloadedName ?? 'the export file'} from ${hostOf(file.url)})`;
+	const name = file.name ?? downloadedName;
+	const where = `(${name ? `file ${name}` : 'the export file'} from ${hostOf(file.url)})`;
 	const markupHint = error instanceof MarkupError ? 'A proxy, gateway or login page answered instead of the file host; try again later.' : undefined;
 	return new NodeOperationError(ctx.getNode(), `${error.message} ${where}`, {
 		description: [xlsxHint, markupHint, errorContext].filter(Boolean).join(' ') || undefined,

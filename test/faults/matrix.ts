@@ -25,7 +25,7 @@ function selectedCases(): FaultCase[] {
 }
 
 export function defineMatrix(profile: ProviderProfile): void {
-	const cases = selectedCases();
+	const cases = selectedCases().filter((faultCase) => !(profile.exportOnly && faultCase.kind === 'trigger'));
 	const records = new Map<string, CaseRecord>();
 	const startedAt = new Date();
 	const path = resultsPath(profile.name);

@@ -12,6 +12,7 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { startAnduinIdmEmulator } from '../emulators/anduin-idm';
+import { startHubSpotExportsEmulator } from '../emulators/hubspot-exports';
 import { startFourMeEmulator } from '../emulators/fourme';
 import { startMewsEmulator } from '../emulators/mews';
 import { startRebillyEmulator } from '../emulators/rebilly';
@@ -26,6 +27,7 @@ import {
 } from '../helpers/n8n';
 import { FourMe, FourMeApi } from '../nodes/fourme';
 import { AnduinIdm, AnduinIdmApi, AnduinIdmTrigger } from '../nodes/anduin';
+import { AsyncExport, AsyncExportApi, hubspotParameters } from '../nodes/async-export';
 import { Mews, MewsConnectorApi, MewsTrigger } from '../nodes/mews';
 import { Rebilly, RebillyApi, RebillyTrigger } from '../nodes/rebilly';
 import type { FileKind } from './payloads';
@@ -94,9 +96,10 @@ export interface ProviderSetup {
 	/** Credentials whose API address is `apiOrigin` (the proxy's). */
 	credentials(apiOrigin: string): TestCredentials;
 	calls: Record<CallKind, CallPattern>;
-	/** The Export operation: the node (from dist/) and its parameters, options aside. */
-	exportNode: { node: () => NodeUnderTest; parameters: INodeParameters };
-	triggerNode: { node: () => NodeUnderTest; parameters: INodeParameters };
+	/** The Export operation: the node (from dist/) and its parameters, options aside (addresses the proxy's, for a node that has them). */
+	exportNode: { node: () => NodeUnderTest; parameters: INodeParameters | ((apiOrigin: string) => INodeParameters) };
+	/** Absent for a node without a trigger (the profile is `exportOnly`). */
+	triggerNode?: { node: () => NodeUnderTest; parameters: INodeParameters };
 	/** Every row an export serves, as the node should output it. */
 	expectedRows(): Row[];
 	jobs(): JobInfo[];
@@ -104,10 +107,10 @@ export interface ProviderSetup {
 	jobFaults(proxy: FaultProxy): Partial<JobFaults> & Pick<JobFaults, 'failed' | 'stuck'>;
 	/** The provider runs jobs in its own time: emulators that advance only when polled get polled. */
 	finishJobsOnTheirOwn?(): Promise<void>;
-	/** Time passes and `count` records change, batch n its own records; returns their keys. */
-	changeRecords(batch: number, count: number): string[];
+	/** Time passes and `count` records change, batch n its own records; returns their keys (trigger cases). */
+	changeRecords?(batch: number, count: number): string[];
 	/** The current rows of these keys (what a trigger should have emitted). */
-	rowsNow(keys: string[]): Row[];
+	rowsNow?(keys: string[]): Row[];
 	close(): Promise<void>;
 }
 
@@ -127,6 +130,8 @@ export interface ProviderProfile {
 	addedFields?: string[];
 	/** The status value unknownStatus() makes the provider report (default "paused"). */
 	unknownStatusValue?: string;
+	/** A node without a trigger: the trigger cases are not run. */
+	exportOnly?: boolean;
 	setUp(): Promise<ProviderSetup>;
 }
 
@@ -161,31 +166,40 @@ export async function startRun(profile: ProviderProfile): Promise<ProviderRun> {
 		proxy,
 		calls: setup.calls,
 		credentials,
-		runExport: ({ options = {}, cancelSignal }) =>
-			executeNode({
+		runExport: ({ options = {}, cancelSignal }) => {
+			const { parameters } = setup.exportNode;
+			const given = typeof parameters === 'function' ? parameters(proxy.apiOrigin) : parameters;
+			return executeNode({
 				node: setup.exportNode.node(),
-				parameters: { ...setup.exportNode.parameters, options: { ...(setup.exportNode.parameters.options as IDataObject), ...MATRIX_EXPORT_OPTIONS, ...options } as INodeParameters },
+				parameters: { ...given, options: { ...(given.options as IDataObject), ...MATRIX_EXPORT_OPTIONS, ...options } as INodeParameters },
 				credentials: credentials(),
 				cancelSignal,
-			}),
-		poll: (persistence, options = {}) =>
-			pollTrigger({
-				node: setup.triggerNode.node(),
-				parameters: { ...setup.triggerNode.parameters, options: { ...(setup.triggerNode.parameters.options as IDataObject), ...MATRIX_TRIGGER_OPTIONS, ...options } as INodeParameters },
+			});
+		},
+		poll: (persistence, options = {}) => {
+			const trigger = setup.triggerNode ?? noTrigger(profile);
+			return pollTrigger({
+				node: trigger.node(),
+				parameters: { ...trigger.parameters, options: { ...(trigger.parameters.options as IDataObject), ...MATRIX_TRIGGER_OPTIONS, ...options } as INodeParameters },
 				credentials: credentials(),
 				persistence,
-			}),
+			});
+		},
 		expectedRows: () => setup.expectedRows(),
 		jobFaults: { ...proxyJobFaults(proxy, setup.calls, profile.unknownStatusValue ?? DEFAULT_UNKNOWN_STATUS), ...setup.jobFaults(proxy) },
 		jobs: () => setup.jobs(),
 		finishJobsOnTheirOwn: async () => setup.finishJobsOnTheirOwn?.(),
-		changeRecords: (batch, count) => setup.changeRecords(batch, count),
-		rowsNow: (keys) => setup.rowsNow(keys),
+		changeRecords: (batch, count) => (setup.changeRecords ?? noTrigger(profile))(batch, count),
+		rowsNow: (keys) => (setup.rowsNow ?? noTrigger(profile))(keys),
 		close: async () => {
 			await proxy.close();
 			await setup.close();
 		},
 	};
+}
+
+function noTrigger(profile: ProviderProfile): never {
+	throw new Error(`${profile.name} has no trigger: its trigger cases are not run`);
 }
 
 /** Job faults made by rewriting the provider's answers, for emulators without a switch. */
@@ -465,9 +479,70 @@ export const anduinProfile: ProviderProfile = {
 	},
 };
 
+// ---------------------------------------------------------------------------------------------
+// Async Export (HTTP), configured for HubSpot CRM exports: POST …/export/async, GET
+// …/tasks/{id}/status, a CSV on a pretend S3 whose presigned link is new on every status answer
+
+const HUBSPOT_PROPERTIES = ['email', 'firstname', 'lastname'];
+
+export const asyncExportProfile: ProviderProfile = {
+	name: 'Async Export (HubSpot)',
+	// The generic node names the API by its host.
+	provider: /127\.0\.0\.1:\d+|localhost:\d+/,
+	callWords: { start: /export\/async\b|\bstart/i, status: /\/status\b|status|\bGET\b/i },
+	fileKind: 'csv',
+	zipEntryName: 'n8n contacts.csv',
+	rowKey: (row) => String(row['Record ID']),
+	unknownStatusValue: 'PAUSED',
+	exportOnly: true,
+	async setUp() {
+		const emulator = await startHubSpotExportsEmulator({ pollsUntilDone: 2 });
+		emulator.data.generate('contacts', 300);
+		const active = () => emulator.exports.filter((record) => record.status === 'PENDING' || record.status === 'PROCESSING');
+		const statusDirectly = (id: string) =>
+			fetch(`${emulator.apiOrigin}/crm/v3/exports/export/async/tasks/${id}/status`, { headers: { authorization: `Bearer ${emulator.accessToken}` } }).then((response) => response.text());
+		return {
+			upstream: { api: emulator.apiOrigin, storage: emulator.storageOrigin },
+			credentials: () => ({ asyncExportApi: { type: new AsyncExportApi(), data: { authType: 'bearer', token: emulator.accessToken, testUrl: '' } } }),
+			calls: {
+				start: { side: 'api', method: 'POST', path: /^\/crm\/v3\/exports\/export\/async$/ },
+				status: { side: 'api', method: 'GET', path: /^\/crm\/v3\/exports\/export\/async\/tasks\/[^/]+\/status$/ },
+				download: { side: 'storage', method: 'GET', path: /^\// },
+			},
+			exportNode: {
+				node: () => new AsyncExport(),
+				parameters: (apiOrigin) => ({ authentication: 'asyncExportApi', ...hubspotParameters({ ...emulator, apiOrigin }, HUBSPOT_PROPERTIES) }),
+			},
+			expectedRows: () =>
+				emulator.data.list('contacts').map((contact) => ({
+					'Record ID': contact.id,
+					Email: contact.properties.email ?? '',
+					'First Name': contact.properties.firstname ?? '',
+					'Last Name': contact.properties.lastname ?? '',
+				})),
+			jobs: () =>
+				emulator.exports.map((record) => ({
+					id: record.id,
+					finished: record.status === 'COMPLETE' || record.status === 'CANCELED',
+					downloaded: emulator.storageRequests.some((request) => request.path.includes(`/${record.id}/`)),
+				})),
+			jobFaults: () => ({
+				failed: () => emulator.faults.failJob('The export failed.'),
+				stuck: () => emulator.faults.neverFinish(),
+				expireLinks: (count) => emulator.faults.expireUrls(count),
+			}),
+			finishJobsOnTheirOwn: async () => {
+				for (let polls = 0; polls < 8 && active().length; polls++) for (const record of active()) await statusDirectly(record.id);
+			},
+			close: () => emulator.close(),
+		};
+	},
+};
+
 export const PROFILES: Record<string, ProviderProfile> = {
 	[fourMeProfile.name]: fourMeProfile,
 	[mewsProfile.name]: mewsProfile,
 	[rebillyProfile.name]: rebillyProfile,
 	[anduinProfile.name]: anduinProfile,
+	[asyncExportProfile.name]: asyncExportProfile,
 };

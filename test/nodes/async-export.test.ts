@@ -88,20 +88,20 @@ describe('Async Export (HTTP) node: Salesforce Bulk API 2.0 query jobs (pages wi
 	it('names the path that matched nothing and lists the keys the answer has (never the values)', async () => {
 		const badId = await runAsyncExport({ ...salesforceParameters(emulator), jobIdPath: 'jobInfo.id' }, salesforceCredential(emulator));
 		assert.ok(badId.error);
-		assert.match(badId.error.message, /"Job ID Path" \(jobInfo\.id\) matched nothing in the start answer/);
+		assert.match(badId.error.message, /"Job ID Path" \(jobInfo\.id\) matched nothing in the start answer of 127\.0\.0\.1:\d+/);
 		assert.match(String(badId.error.description), /top-level keys are: .*\bid\b.*\bstate\b/);
 		assert.doesNotMatch(String(badId.error.description), /UploadComplete|SELECT/);
 
 		const badStatus = await runAsyncExport({ ...salesforceParameters(emulator), statusPath: 'status' }, salesforceCredential(emulator));
 		assert.ok(badStatus.error);
-		assert.match(badStatus.error.message, /"Status Path" \(status\) matched nothing in the status answer of job \w+/);
+		assert.match(badStatus.error.message, /"Status Path" \(status\) matched nothing in the status answer of job \w+ at 127\.0\.0\.1:\d+/);
 		assert.match(String(badStatus.error.description), /\bstate\b/);
 	});
 
 	it('says the start answer has no Location header when the reference is set to it', async () => {
 		const result = await runAsyncExport({ ...salesforceParameters(emulator), jobReference: 'location' }, salesforceCredential(emulator));
 		assert.ok(result.error);
-		assert.match(result.error.message, /start answer \(HTTP 200\) has no Location header/);
+		assert.match(result.error.message, /start answer of 127\.0\.0\.1:\d+ \(HTTP 200\) has no Location header/);
 		assert.match(String(result.error.description), /Job Reference.*From the Answer/);
 	});
 

@@ -147,6 +147,6 @@ export function hubspotParameters(emulator: HubSpotExportsEmulator, properties =
 		runningValues: 'PENDING, PROCESSING',
 		resultType: 'fileUrls',
 		fileUrlPath: 'result',
-		options: { errorPath: 'errors[0].message' },
+		options: { errorPath: 'errors[0].message', fileFormat: 'csv' },
 	};
 }

@@ -29,9 +29,9 @@ export function genericJob(ctx: IExecuteFunctions, spec: JobSpec, options: IData
 		if (origin) trusted.add(origin);
 	}
 	const credentialFor = (url: string) => (credentialType && trusted.has(originOf(url) ?? '') ? credentialType : undefined);
-	const call = <T>(method: IHttpRequestMethods, url: string, extra: { body?: IDataObject | string; qs?: IDataObject; headers?: IDataObject } = {}) =>
-		apiRequest<T>(ctx, { provider, credentialType: credentialFor(url), method, url, ...extra, headers: { ...spec.headers, ...extra.headers } });
-	const resumeHint = (id: string) => `The job reference is ${id}: use the operation Get Result with it to get the rows later.`;
+	const call: Call = (method, url, extra = {}) =>
+		apiRequest(ctx, { provider, credentialType: credentialFor(url), method, url, ...extra, headers: { ...spec.headers, ...extra.headers } });
+	const resumeHint = (id: string) => `The job reference at ${provider} is ${id}: use the operation Get Result with it to get the rows later.`;
 
 	const job: ExportJob<GenericRequest> = {
 		provider,
@@ -42,8 +42,15 @@ export function genericJob(ctx: IExecuteFunctions, spec: JobSpec, options: IData
 		status: async (id) => {
 			const url = spec.statusUrl ? spec.statusUrl({ id }, 'url') : id;
 			const body = spec.statusBody ? parseTemplateJson(ctx, spec.statusBody({ id }, 'json'), 'Status JSON Body') : undefined;
-			const answer = await call<unknown>(spec.statusMethod, resolveUrl(url, spec.baseUrl), { body, headers: spec.headers });
-			return stateOf(ctx, spec, id, answer.body, { provider, credentialFor, call });
+			const answer = await call<unknown>(spec.statusMethod, resolveUrl(url, spec.baseUrl), { body, errorContext: resumeHint(id), acceptStatus: [404, 410] });
+			if (answer.statusCode === 404 || answer.statusCode === 410) {
+				return {
+					phase: 'expired',
+					reason: `${provider} no longer knows the job ${id} (HTTP ${answer.statusCode}${messageOf(answer.body) ? `: ${messageOf(answer.body)}` : ''})`,
+					description: 'It may have expired or been deleted, or the Status URL is not the job\'s: start a new job, or check the Status URL.',
+				};
+			}
+			return stateOf(ctx, spec, id, answer.body, { provider, credentialFor, call, resumeHint });
 		},
 		next: spec.nextCursorPath
 			? (request, done) => {
@@ -52,12 +59,17 @@ export function genericJob(ctx: IExecuteFunctions, spec: JobSpec, options: IData
 				}
 			: undefined,
 		resumeFrom: (request) => (request.cursor ? `To go on from there, start a job with the cursor ${request.cursor}.` : ''),
-		parse: { declared: spec.format },
+		// A CSV export has at least its header row: an empty one was cut off on its way.
+		parse: { declared: spec.format, emptyIsBroken: spec.format === 'csv' ? 'a CSV export has at least its header row' : undefined },
 	};
 	return job;
 }
 
-type Call = <T>(method: IHttpRequestMethods, url: string, extra?: { body?: IDataObject | string; qs?: IDataObject; headers?: IDataObject }) => Promise<ApiResponse<T>>;
+type Call = <T>(
+	method: IHttpRequestMethods,
+	url: string,
+	extra?: { body?: IDataObject | string; qs?: IDataObject; headers?: IDataObject; errorContext?: string; acceptStatus?: number[] },
+) => Promise<ApiResponse<T>>;
 
 export async function startJob(ctx: IExecuteFunctions, spec: JobSpec, request: GenericRequest, call: Call): Promise<StartAnswer<GenericRequest>> {
 	const { startBody } = spec;
@@ -77,7 +89,7 @@ export async function startJob(ctx: IExecuteFunctions, spec: JobSpec, request: G
 	if (spec.reference.from === 'location') {
 		const location = header(answer.headers, 'location') ?? header(answer.headers, 'operation-location');
 		if (!location) {
-			throw new NodeOperationError(ctx.getNode(), `The start answer (HTTP ${answer.statusCode}) has no Location header`, {
+			throw new NodeOperationError(ctx.getNode(), `The start answer of ${new URL(spec.startUrl).host} (HTTP ${answer.statusCode}) has no Location header`, {
 				description: `Set "Job Reference" to "From the Answer (JSON Path)"; the answer's top-level keys are: ${topLevelKeys(answer.body)}.`,
 			});
 		}
@@ -85,7 +97,7 @@ export async function startJob(ctx: IExecuteFunctions, spec: JobSpec, request: G
 	}
 	const id = readPath(answer.body, spec.reference.path);
 	if ((typeof id !== 'string' && typeof id !== 'number') || id === '') {
-		throw new NodeOperationError(ctx.getNode(), `"Job ID Path" (${spec.reference.path}) matched ${id === undefined ? 'nothing' : 'no text or number'} in the start answer`, {
+		throw new NodeOperationError(ctx.getNode(), `"Job ID Path" (${spec.reference.path}) matched ${id === undefined ? 'nothing' : 'no text or number'} in the start answer of ${new URL(spec.startUrl).host}`, {
 			description: `The start answer's top-level keys are: ${topLevelKeys(answer.body)}.${messageOf(answer.body) ? ` It said: "${messageOf(answer.body)}"` : ''}`,
 		});
 	}
@@ -96,13 +108,14 @@ interface StatusContext {
 	provider: string;
 	credentialFor: (url: string) => string | undefined;
 	call: Call;
+	resumeHint: (id: string) => string;
 }
 
 /** One status answer as the engine's job state: its value at the status path, checked against the user's lists. */
 export function stateOf(ctx: IExecuteFunctions, spec: JobSpec, id: string, answer: unknown, context: StatusContext): JobState {
 	const value = readPath(answer, spec.statusPath);
 	if (value === undefined) {
-		throw new NodeOperationError(ctx.getNode(), `"Status Path" (${spec.statusPath}) matched nothing in the status answer of job ${id}`, {
+		throw new NodeOperationError(ctx.getNode(), `"Status Path" (${spec.statusPath}) matched nothing in the status answer of job ${id} at ${context.provider}`, {
 			description: `The answer's top-level keys are: ${topLevelKeys(answer)}.`,
 		});
 	}
@@ -129,16 +142,16 @@ export function stateOf(ctx: IExecuteFunctions, spec: JobSpec, id: string, answe
 	const { result } = spec;
 	if (result.type === 'inline') {
 		const rows = readPath(answer, result.path);
-		if (!Array.isArray(rows)) throw pathMissed(ctx, 'Rows Path', result.path, rows, answer);
+		if (!Array.isArray(rows)) throw pathMissed(ctx, 'Rows Path', result.path, rows, answer, context.provider);
 		return { phase: 'done', files: [], details, rows: async function* () { yield rows.map(asRow); } };
 	}
 	if (result.type === 'pages') {
 		const first = resolveUrl(result.url({ id }, 'url'), spec.baseUrl);
 		if (result.tokenFrom === 'header') return { phase: 'done', files: [pageFile(first, result, context)], details };
-		return { phase: 'done', files: [], details, rows: () => jsonPages(ctx, first, result, context) };
+		return { phase: 'done', files: [], details, rows: () => jsonPages(ctx, id, first, result, context) };
 	}
 	const urls = readPath(answer, result.path);
-	if (urls === undefined) throw pathMissed(ctx, 'File URL Path', result.path, urls, answer);
+	if (urls === undefined) throw pathMissed(ctx, 'File URL Path', result.path, urls, answer, context.provider);
 	// No address (null, empty): the job found nothing to export.
 	const list = (Array.isArray(urls) ? urls : [urls]).filter((url): url is string => typeof url === 'string' && url !== '');
 	return { phase: 'done', files: list.map((url) => fileAt(resolveUrl(url, spec.baseUrl), context)), details };
@@ -163,11 +176,11 @@ function pageFile(url: string, result: PagesResult, context: StatusContext): Exp
 }
 
 /** Pages that are JSON answers: the rows and the next page's token are both in the answer. */
-async function* jsonPages(ctx: IExecuteFunctions, first: string, result: PagesResult, context: StatusContext): AsyncGenerator<Row[]> {
+async function* jsonPages(ctx: IExecuteFunctions, id: string, first: string, result: PagesResult, context: StatusContext): AsyncGenerator<Row[]> {
 	for (let url: string | undefined = first; url; ) {
-		const answer = await context.call<unknown>('GET', url);
+		const answer = await context.call<unknown>('GET', url, { errorContext: context.resumeHint(id) });
 		const rows = readPath(answer.body, result.rowsPath);
-		if (!Array.isArray(rows)) throw pathMissed(ctx, 'Page Rows Path', result.rowsPath, rows, answer.body);
+		if (!Array.isArray(rows)) throw pathMissed(ctx, 'Page Rows Path', result.rowsPath, rows, answer.body, context.provider);
 		yield rows.map(asRow);
 		const token = readPath(answer.body, result.tokenName);
 		url = isLastToken(token, result) ? undefined : withQuery(first, result.param, String(token));
@@ -188,8 +201,8 @@ function asRow(value: unknown): Row {
 	return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Row) : { value };
 }
 
-function pathMissed(ctx: IExecuteFunctions, field: string, path: string, found: unknown, answer: unknown) {
-	return new NodeOperationError(ctx.getNode(), `"${field}" (${path}) matched ${found === undefined ? 'nothing' : `${topLevelKeys(found)}, not a list`} in the answer`, {
+function pathMissed(ctx: IExecuteFunctions, field: string, path: string, found: unknown, answer: unknown, provider: string) {
+	return new NodeOperationError(ctx.getNode(), `"${field}" (${path}) matched ${found === undefined ? 'nothing' : `${topLevelKeys(found)}, not a list`} in the answer of ${provider}`, {
 		description: `The answer's top-level keys are: ${topLevelKeys(answer)}.`,
 	});
 }

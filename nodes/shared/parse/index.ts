@@ -111,8 +111,18 @@ async function peek(source: ByteChunks): Promise<{ head?: Uint8Array; chunks: As
 	const gathered: Uint8Array[] = [];
 	let size = 0;
 	let ended = false;
+	// A transfer that fails after the first bytes (cut short, too short for its announced size):
+	// its start is still looked at first, so that an error page is named as one.
+	let failure: unknown;
 	while (size < PEEK_BYTES) {
-		const next = await iterator.next();
+		let next: IteratorResult<Uint8Array>;
+		try {
+			next = await iterator.next();
+		} catch (error) {
+			if (size === 0) throw error;
+			failure = error;
+			break;
+		}
 		if (next.done) {
 			ended = true;
 			break;
@@ -127,6 +137,7 @@ async function peek(source: ByteChunks): Promise<{ head?: Uint8Array; chunks: As
 		head,
 		chunks: (async function* () {
 			yield head;
+			if (failure !== undefined) throw failure;
 			if (ended) return;
 			for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
 		})(),

@@ -218,8 +218,3 @@ function isUnsafeName(name: string): boolean {
 function isMacMetadata(name: string): boolean {
 	return name.startsWith('__MACOSX/') || name.split('/').pop()?.startsWith('._') === true;
 }
-
-/** True when the archive is an Office Open XML document (xlsx) rather than a zip of data files. */
-export function looksLikeXlsx(entryNames: string[]): boolean {
-	return entryNames.includes('[Content_Types].xml') && entryNames.some((name) => name.startsWith('xl/'));
-}
