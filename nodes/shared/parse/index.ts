@@ -115,14 +115,16 @@ async function peek(source: ByteChunks): Promise<{ head?: Uint8Array; chunks: As
 	// its start is still looked at first, so that an error page is named as one.
 	let failure: unknown;
 	while (size < PEEK_BYTES) {
-		let next: IteratorResult<Uint8Array>;
-		try {
-			next = await iterator.next();
-		} catch (error) {
-			if (size === 0) throw error;
-			failure = error;
+		const read = await iterator.next().then(
+			(result) => ({ result }),
+			(error: unknown) => ({ error }),
+		);
+		if ('error' in read) {
+			if (size === 0) throw read.error;
+			failure = read.error;
 			break;
 		}
+		const next = read.result;
 		if (next.done) {
 			ended = true;
 			break;
