@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties, IPollFunctions } 
 import type { DownloadOptions } from './download';
 import { DEFAULT_NETWORK_TIMEOUT_MS, setNetworkTimeout } from './http';
 import type { EngineContext } from './types';
-import type { OutputSpec } from './exportJob';
+import type { OutputSpec, RunOptions } from './exportJob';
 import type { PollSchedule } from './job';
 
 // Node parameters every export node has in the same shape: output mode, row and size limits,
@@ -18,6 +18,34 @@ export function showFor(resource: string, operations: string[], fields: INodePro
 			show: { ...field.displayOptions?.show, resource: [resource], operation: operations },
 		},
 	}));
+}
+
+/**
+ * "If an Export Is Already Running", for a provider that runs one job per slot: `waitMeans` says
+ * what waiting does there, `rule` the provider's rule.
+ */
+export function whenRunningOption(waitMeans: string, rule: string): INodeProperties {
+	return {
+		displayName: 'If an Export Is Already Running',
+		name: 'whenRunning',
+		type: 'options',
+		options: [
+			{ name: 'Wait for It', value: 'wait', description: waitMeans },
+			{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the running export' },
+		],
+		default: 'wait',
+		description: rule,
+	};
+}
+
+/** "Retry a Failed Export": `description` says which failures the provider has. */
+export function retryFailedOption(description: string): INodeProperties {
+	return { displayName: 'Retry a Failed Export', name: 'retryFailed', type: 'boolean', default: false, description };
+}
+
+/** The run options of the two options above. */
+export function readRunOptions(options: IDataObject): RunOptions {
+	return { whenBusy: options.whenRunning === 'fail' ? 'fail' : 'wait', retryFailedOnce: options.retryFailed === true };
 }
 
 /** The Options collection of an operation, its entries in alphabetical order as n8n lists them. */

@@ -88,3 +88,11 @@ function formatDuration(ms: number): string {
 	if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
 	return `${Math.round(ms / 100) / 10} seconds`;
 }
+
+/**
+ * A job in a status the node does not know fails at once: waiting for it could last for ever.
+ * `job` names it ("Mews export 3fa8…"), `description` lists the documented statuses.
+ */
+export function unknownStatusState(job: string, value: unknown, description: string): FailedJobState {
+	return { phase: 'failed', code: 'UnknownStatus', reason: `The ${job} is in a status this node does not know: ${JSON.stringify(value ?? null)}`, description };
+}

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { readSchedule as readScheduleWith } from '../../shared/description';
 import { type ExportJob, type StartAnswer } from '../../shared/exportJob';
 import { messageOf } from '../../shared/http';
-import type { PollSchedule } from '../../shared/job';
+import { unknownStatusState, type PollSchedule } from '../../shared/job';
 import type { DoneJobState, EngineContext, ExportFile, JobState } from '../../shared/types';
 import { ANDUIN_CREDENTIAL, anduinRequest } from '../transport';
 import { objectTypeLabel } from './objectTypes';
@@ -223,13 +223,11 @@ export function requestState(ctx: EngineContext, requestId: string, status: Requ
 			};
 		}
 		default:
-			// A status this node does not know: waiting for it could last for ever.
-			return {
-				phase: 'failed',
-				code: 'UnknownStatus',
-				reason: `The Anduin request ${requestId} is in a status this node does not know: ${JSON.stringify(status.status ?? null)}`,
-				description: 'Anduin documents Pending, InProgress, Completed and Failed. Check it later with Get Request Status, or report this status.',
-			};
+			return unknownStatusState(
+				`Anduin request ${requestId}`,
+				status.status,
+				'Anduin documents Pending, InProgress, Completed and Failed. Check it later with Get Request Status, or report this status.',
+			);
 	}
 }
 

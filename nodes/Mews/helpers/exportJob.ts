@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { readSchedule as readScheduleWith } from '../../shared/description';
 import type { ExportJob } from '../../shared/exportJob';
 import { messageOf } from '../../shared/http';
-import type { PollSchedule } from '../../shared/job';
+import { unknownStatusState, type PollSchedule } from '../../shared/job';
 import type { EngineContext, ExportFile, JobState } from '../../shared/types';
 import { mewsRequest } from '../transport';
 import type { EntityType } from './entityTypes';
@@ -209,13 +209,11 @@ export function exportState(found: MewsExport | undefined, id: string): JobState
 				description: `Mews keeps export files for about a week${found.ExpiresUtc ? ` (this one until ${found.ExpiresUtc})` : ''}. Start a new export.`,
 			};
 		default:
-			// A status this node does not know: waiting for it could last for ever.
-			return {
-				phase: 'failed',
-				code: 'UnknownStatus',
-				reason: `The Mews export ${id} is in a status this node does not know: ${JSON.stringify(found.Status ?? null)}`,
-				description: 'Mews documents Pending, Processing, Success, Failed and Expired. Get the export later with Download Export, or report this status.',
-			};
+			return unknownStatusState(
+				`Mews export ${id}`,
+				found.Status,
+				'Mews documents Pending, Processing, Success, Failed and Expired. Get the export later with Download Export, or report this status.',
+			);
 	}
 }
 

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { readSchedule as readScheduleWith } from '../../shared/description';
 import type { ExportJob, StartAnswer } from '../../shared/exportJob';
-import type { PollSchedule } from '../../shared/job';
+import { unknownStatusState, type PollSchedule } from '../../shared/job';
 import type { ParseOptions } from '../../shared/parse';
 import type { EngineContext, ExportFile, FileFormat, JobState, Row } from '../../shared/types';
 import { problemOf, REBILLY_CREDENTIAL, rebillyAnswerError, rebillyBase, rebillyRequest } from '../transport';
@@ -208,12 +208,11 @@ export function exportState(found: DataExport | undefined, id: string, apiBase: 
 			};
 		}
 		default:
-			return {
-				phase: 'failed',
-				code: 'UnknownStatus',
-				reason: `The Rebilly data export ${id} is in a status this node does not know: ${JSON.stringify(found.status ?? null)}`,
-				description: 'Rebilly documents pending, queued, processing, completed and failed. Get the export later with the operation Download.',
-			};
+			return unknownStatusState(
+				`Rebilly data export ${id}`,
+				found.status,
+				'Rebilly documents pending, queued, processing, completed and failed. Get the export later with the operation Download.',
+			);
 	}
 }
 

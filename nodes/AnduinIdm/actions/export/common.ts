@@ -1,13 +1,12 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
-import type { RunOptions } from '../../../shared/exportJob';
+import { retryFailedOption as sharedRetryFailedOption, showFor, waitOptions as sharedWaitOptions, whenRunningOption as sharedWhenRunningOption } from '../../../shared/description';
 import type { EngineContext } from '../../../shared/types';
 import { ANDUIN_POLL_SCHEDULE, OBJECTS_PER_JOB, type ExportRequest } from '../../helpers/exportJob';
 import { objectTypeOptions, readObjectType } from '../../helpers/objectTypes';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput } from '../../../shared/description';
+export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -55,29 +54,12 @@ export const cursorOption: INodeProperties = {
 		'Start from this nextCursor of an earlier export (an error of this node or Get Request Status gives it), to go on without exporting the finished jobs again',
 };
 
-export const whenRunningOption: INodeProperties = {
-	displayName: 'If an Export Is Already Running',
-	name: 'whenRunning',
-	type: 'options',
-	options: [
-		{
-			name: 'Wait for It',
-			value: 'wait',
-			description: 'Use it if this node started the same export, else ask again with a growing pause until Anduin takes the new one (within the timeout)',
-		},
-		{ name: 'Fail', value: 'fail', description: 'Stop with an error at once' },
-	],
-	default: 'wait',
-	description: 'Anduin allows each user (API key) one Pending or InProgress export at a time',
-};
+export const whenRunningOption = sharedWhenRunningOption(
+	'Use it if this node started the same export, else ask again with a growing pause until Anduin takes the new one (within the timeout)',
+	'Anduin allows each user (API key) one Pending or InProgress export at a time',
+);
 
-export const retryFailedOption: INodeProperties = {
-	displayName: 'Retry a Failed Export',
-	name: 'retryFailed',
-	type: 'boolean',
-	default: false,
-	description: 'Whether to start a job Anduin reports Failed once more before giving up',
-};
+export const retryFailedOption = sharedRetryFailedOption('Whether to start a job Anduin reports Failed once more before giving up');
 
 export const convertNumbersOption: INodeProperties = {
 	displayName: 'Convert Numeric Values',
@@ -92,10 +74,6 @@ export const convertNumbersOption: INodeProperties = {
 export const waitOptions = sharedWaitOptions('Anduin to finish each export job', 'request ID', ANDUIN_POLL_SCHEDULE);
 
 export const rowsDescription = `Each exported object becomes an item, in the order of the jobs (${OBJECTS_PER_JOB.toLocaleString('en-US')} objects per job); the file's format (CSV, JSON, JSON Lines, zip) is read from its bytes`;
-
-export function readRunOptions(options: IDataObject): RunOptions {
-	return { whenBusy: options.whenRunning === 'fail' ? 'fail' : 'wait', retryFailedOnce: options.retryFailed === true };
-}
 
 /** A list of IDs from a comma-separated text or a list (an expression). */
 export function readIdList(value: unknown): string[] {

@@ -3,8 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { NodeOperationError } from 'n8n-workflow';
 
 import { readDateTime } from '../../../shared/dates';
-import { showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
-import type { RunOptions } from '../../../shared/exportJob';
+import { retryFailedOption as sharedRetryFailedOption, showFor, waitOptions as sharedWaitOptions, whenRunningOption as sharedWhenRunningOption } from '../../../shared/description';
 import type { EngineContext } from '../../../shared/types';
 import { entityTypeOptions, isEntityType, type EntityType } from '../../helpers/entityTypes';
 import {
@@ -19,7 +18,7 @@ import {
 	type UpdatedRange,
 } from '../../helpers/exportJob';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput } from '../../../shared/description';
+export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -105,35 +104,14 @@ export const scopeOptions: INodeProperties[] = [
 	},
 ];
 
-export const whenRunningOption: INodeProperties = {
-	displayName: 'If an Export Is Already Running',
-	name: 'whenRunning',
-	type: 'options',
-	options: [
-		{
-			name: 'Wait for It',
-			value: 'wait',
-			description: 'Use it if this node started the same export, else wait until Mews takes a new one',
-		},
-		{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the running export' },
-	],
-	default: 'wait',
-	description: 'Mews runs one export per entity type at a time',
-};
+export const whenRunningOption = sharedWhenRunningOption(
+	'Use it if this node started the same export, else wait until Mews takes a new one',
+	'Mews runs one export per entity type at a time',
+);
 
-export const retryFailedOption: INodeProperties = {
-	displayName: 'Retry a Failed Export',
-	name: 'retryFailed',
-	type: 'boolean',
-	default: false,
-	description: 'Whether to start a failed export once more before giving up (Mews gives no reason for a failure)',
-};
+export const retryFailedOption = sharedRetryFailedOption('Whether to start a failed export once more before giving up (Mews gives no reason for a failure)');
 
 export const waitOptions = sharedWaitOptions('Mews to finish the export', 'export ID', MEWS_POLL_SCHEDULE);
-
-export function readRunOptions(options: IDataObject): RunOptions {
-	return { whenBusy: options.whenRunning === 'fail' ? 'fail' : 'wait', retryFailedOnce: options.retryFailed === true };
-}
 
 export function readEntityType(ctx: EngineContext, value: unknown): EntityType {
 	if (isEntityType(value)) return value;

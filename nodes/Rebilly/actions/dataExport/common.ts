@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
+import { retryFailedOption as sharedRetryFailedOption, showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
 import type { RunOptions } from '../../../shared/exportJob';
 import type { EngineContext } from '../../../shared/types';
 import { NAME_MAX_LENGTH, REBILLY_POLL_SCHEDULE, type ExportRequest } from '../../helpers/exportJob';
@@ -151,13 +151,7 @@ export const splitOption: INodeProperties = {
 	description: 'Whether to halve the date range and run the parts one after another when Rebilly says the export matches too many records (rows come in order, each part once)',
 };
 
-export const retryFailedOption: INodeProperties = {
-	displayName: 'Retry a Failed Export',
-	name: 'retryFailed',
-	type: 'boolean',
-	default: false,
-	description: 'Whether to start the export once more when Rebilly gives up on it (failure reason max-retries-reached)',
-};
+export const retryFailedOption = sharedRetryFailedOption('Whether to start the export once more when Rebilly gives up on it (failure reason max-retries-reached)');
 
 export const recurringOptions: INodeProperties[] = [
 	{
