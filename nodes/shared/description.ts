@@ -1,4 +1,7 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties, IPollFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator, INodeProperties, IPollFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { BatchSpec } from './batches';
 
 import type { DownloadOptions } from './download';
 import { DEFAULT_NETWORK_TIMEOUT_MS, setNetworkTimeout } from './http';
@@ -60,7 +63,7 @@ export function optionsCollection(options: INodeProperties[]): INodeProperties {
 	};
 }
 
-/** Output: one item per row, or the export file(s) as binary data. */
+/** Output: one item per row, the rows in batches to a sub-workflow, or the export file(s) as binary data. */
 export function outputFields(rowsDescription: string): INodeProperties[] {
 	return [
 		{
@@ -69,6 +72,11 @@ export function outputFields(rowsDescription: string): INodeProperties[] {
 			type: 'options',
 			options: [
 				{ name: 'One Item per Row', value: 'rows', description: rowsDescription },
+				{
+					name: 'Rows in Batches to a Sub-Workflow',
+					value: 'batches',
+					description: 'For exports of any size: another workflow gets the rows a batch at a time, and this node outputs a summary',
+				},
 				{ name: 'File', value: 'file', description: 'The export file as binary data, for very large exports or to store the file as it is' },
 			],
 			default: 'rows',
@@ -82,8 +90,36 @@ export function outputFields(rowsDescription: string): INodeProperties[] {
 			hint: 'The name of the output binary field to put the file in',
 			displayOptions: { show: { output: ['file'] } },
 		},
+		{
+			displayName:
+				'Each batch runs the sub-workflow once, and the next rows are read when it has finished, so memory stays bounded however large the export. The sub-workflow starts with "When Executed by Another Workflow" (Accept All Data), must be published, should end with a small output, and must not wait. n8n stores each of its executions with its rows until it prunes them.',
+			name: 'batchesNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { output: ['batches'] } },
+		},
+		{
+			displayName: 'Sub-Workflow',
+			name: 'workflowId',
+			type: 'workflowSelector',
+			default: '',
+			required: true,
+			hint: 'From the list, by ID, or paste the workflow\'s URL into By ID',
+			displayOptions: { show: { output: ['batches'] } },
+		},
+		{
+			displayName: 'Batch Size',
+			name: 'batchSize',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: DEFAULT_BATCH_SIZE,
+			description: 'How many rows each run of the sub-workflow gets. Each run costs n8n about 30–40 ms whatever its size; its rows are in memory while it runs.',
+			displayOptions: { show: { output: ['batches'] } },
+		},
 	];
 }
+
+const DEFAULT_BATCH_SIZE = 5000;
 
 export const maxRowsOption: INodeProperties = {
 	displayName: 'Max Rows',
@@ -92,7 +128,27 @@ export const maxRowsOption: INodeProperties = {
 	typeOptions: { minValue: 0 },
 	default: 0,
 	description: 'Stop after this many rows; 0 outputs all rows',
-	displayOptions: { show: { '/output': ['rows'] } },
+	displayOptions: { show: { '/output': ['rows', 'batches'] } },
+};
+
+/** For operations that read a job already made: its rows are the same each time they are read. */
+export const startAtRowOption: INodeProperties = {
+	displayName: 'Start at Row',
+	name: 'startAtRow',
+	type: 'number',
+	typeOptions: { minValue: 1 },
+	default: 1,
+	description: 'Skips the rows before this one (1 is the first row). After a failed batch, the error names the row to start at, so the rows already handed on are not sent again.',
+	displayOptions: { show: { '/output': ['rows', 'batches'] } },
+};
+
+export const batchFieldsOption: INodeProperties = {
+	displayName: 'Add Batch Number and Job ID',
+	name: 'addBatchFields',
+	type: 'boolean',
+	default: false,
+	description: 'Whether every row the sub-workflow gets carries _batch (1, 2, …) and _jobId',
+	displayOptions: { show: { '/output': ['batches'] } },
 };
 
 export const maxFileSizeOption: INodeProperties = {
@@ -168,14 +224,40 @@ export function readDownloadOptions(options: IDataObject): Omit<DownloadOptions,
 
 /** What the Output parameter and the limits of the options ask of an operation's item. */
 export function readOutput(ctx: IExecuteFunctions, itemIndex: number, options: IDataObject): OutputSpec {
-	const mode = ctx.getNodeParameter('output', itemIndex, 'rows') === 'file' ? 'file' : 'rows';
+	const chosen = ctx.getNodeParameter('output', itemIndex, 'rows');
+	const mode = chosen === 'file' || chosen === 'batches' ? chosen : 'rows';
+	const startAtRow = typeof options.startAtRow === 'number' && options.startAtRow > 1 ? Math.floor(options.startAtRow) : 1;
 	return {
 		mode,
 		binaryPropertyName: mode === 'file' ? (ctx.getNodeParameter('binaryPropertyName', itemIndex) as string) : 'data',
 		rowLimit: typeof options.rowLimit === 'number' && options.rowLimit > 0 ? options.rowLimit : 0,
+		skipRows: startAtRow - 1,
+		batches: mode === 'batches' ? readBatchSpec(ctx, itemIndex, options) : undefined,
 		download: readDownloadOptions(options),
 		pairedItem: { item: itemIndex },
 	};
+}
+
+function readBatchSpec(ctx: IExecuteFunctions, itemIndex: number, options: IDataObject): BatchSpec {
+	const size = ctx.getNodeParameter('batchSize', itemIndex, DEFAULT_BATCH_SIZE);
+	if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+		throw new NodeOperationError(ctx.getNode(), `"Batch Size" must be a whole number of rows, 1 or more (it is ${JSON.stringify(size)})`, { itemIndex });
+	}
+	return { workflow: { id: readWorkflowId(ctx, itemIndex) }, size, addBatchFields: options.addBatchFields === true };
+}
+
+/** The sub-workflow's ID: from the list, by ID, or an ID given as the workflow's URL. */
+function readWorkflowId(ctx: IExecuteFunctions, itemIndex: number): string {
+	const chosen = ctx.getNodeParameter('workflowId', itemIndex, '') as INodeParameterResourceLocator | string;
+	const value = String((typeof chosen === 'object' && chosen !== null ? chosen.value : chosen) ?? '').trim();
+	const id = /\/workflows?\/([A-Za-z0-9_-]+)/.exec(value)?.[1] ?? value;
+	if (!/^[A-Za-z0-9_-]+$/.test(id)) {
+		throw new NodeOperationError(ctx.getNode(), value ? `"Sub-Workflow" is not a workflow ID or URL: "${value.slice(0, 100)}"` : '"Sub-Workflow" is empty: choose the workflow that gets the batches', {
+			description: 'Pick it from the list, give its ID, or paste its URL (…/workflow/<ID>) into By ID.',
+			itemIndex,
+		});
+	}
+	return id;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,6 +328,18 @@ export function maxWaitPerPollOption(provider: string): INodeProperties {
 		description: `How long one poll waits for ${provider} to finish the export; a longer export is picked up again by the next poll, never started twice`,
 	};
 }
+
+export const DEFAULT_MAX_ROWS_PER_POLL = 50_000;
+
+export const maxRowsPerPollOption: INodeProperties = {
+	displayName: 'Max Rows per Poll',
+	name: 'maxRowsPerPoll',
+	type: 'number',
+	typeOptions: { minValue: 0 },
+	default: DEFAULT_MAX_ROWS_PER_POLL,
+	description:
+		'The most rows one poll emits. A larger export goes on in the next polls from where the last one stopped (never started twice, nothing emitted twice); the trigger moves on once all its rows are out. 0 emits all rows at once.',
+};
 
 /** The user's wait per poll, within n8n's budget for a poll (minus time to download and emit). */
 export function maxWaitPerPollMs(ctx: IPollFunctions, options: IDataObject): number {

@@ -6,10 +6,11 @@ import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
 import { JobFailedError, waitForJob, type PollSchedule, type WaitResult } from './job';
 import { forEachFileWithFreshLinks } from './links';
-import { filesToBinary, filesToRows } from './output';
+import { SubWorkflowBatches, type BatchSpec } from './batches';
+import { filesToBinary, RowWindow, streamFileRows, type RowSink } from './output';
 import type { ParseOptions } from './parse';
 import { backoffMs, describeWait } from './retry';
-import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState, Row } from './types';
+import type { DoneJobState, EngineContext, ExportFile, FailedJobState, JobState } from './types';
 import { describeAddress, isHttpUrl } from './urls';
 
 // The life cycle of a provider's export job, written once: a provider describes its job (how
@@ -240,11 +241,15 @@ function checkFiles<Request>(ctx: EngineContext, job: ExportJob<Request>, id: st
 }
 
 export interface OutputSpec {
-	mode: 'rows' | 'file';
+	mode: 'rows' | 'file' | 'batches';
 	/** The binary field of Output "File". */
 	binaryPropertyName: string;
 	/** Rows still wanted; 0 or undefined: all. */
 	rowLimit?: number;
+	/** Rows of the (first) job passed over: "Start at Row" minus one. */
+	skipRows?: number;
+	/** The sub-workflow of Output "Rows in Batches to a Sub-workflow". */
+	batches?: BatchSpec;
 	download: Omit<DownloadOptions, 'errorContext'>;
 	pairedItem: IPairedItemData;
 }
@@ -257,6 +262,11 @@ export async function emitJob<Request>(
 	output: OutputSpec,
 ): Promise<INodeExecutionData[]> {
 	if (output.mode === 'rows') return readJobRows(ctx, job, finished, output);
+	if (output.mode === 'batches') {
+		const batches = new SubWorkflowBatches(ctx, batchSpecOf(ctx, output), output.pairedItem);
+		await sendJobRows(ctx, job, finished, output, batches, windowOf(output));
+		return [batches.summary()];
+	}
 	if (finished.done.rows) {
 		throw new NodeOperationError(ctx.getNode(), `${jobLabel(job, finished.id)} gives its rows in its answers, not as a file`, {
 			description: 'Set "Output" to "One Item per Row" (the Convert to File node can make a file of them).',
@@ -274,41 +284,78 @@ export async function emitJob<Request>(
 	);
 }
 
-/** Every row of a finished job's files, read one file after another with fresh links. */
+/** The rows a job's output wants: after Start at Row, up to Max Rows. */
+function windowOf(output: Pick<OutputSpec, 'rowLimit' | 'skipRows'>): RowWindow {
+	return new RowWindow(output.skipRows ?? 0, output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity);
+}
+
+function batchSpecOf(ctx: EngineContext, output: OutputSpec): BatchSpec {
+	if (!output.batches) throw new NodeOperationError(ctx.getNode(), 'Output "Rows in Batches to a Sub-workflow" needs a sub-workflow');
+	return output.batches;
+}
+
+/** A finished job's rows, in batches to the sub-workflow. */
+async function sendJobRows<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	finished: FinishedJob<Request>,
+	output: Pick<OutputSpec, 'download'>,
+	batches: SubWorkflowBatches,
+	window: RowWindow,
+): Promise<void> {
+	const ref = { id: finished.id, label: jobLabel(job, finished.id), resumeHint: job.resumeHint(finished.id) };
+	await batches.sendJob(ref, window.skip, finished.done.files.length, (sink) => streamJobRows(ctx, job, finished, output.download, window, sink));
+}
+
+/** Every row of a finished job's files (after Start at Row, up to Max Rows), as items. */
 export async function readJobRows<Request>(
 	ctx: EngineContext,
 	job: ExportJob<Request>,
 	finished: FinishedJob<Request>,
-	output: Pick<OutputSpec, 'rowLimit' | 'download' | 'pairedItem'>,
+	output: Pick<OutputSpec, 'rowLimit' | 'skipRows' | 'download' | 'pairedItem'>,
 ): Promise<INodeExecutionData[]> {
-	let rowsLeft = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
-	if (finished.done.rows) return rowsGiven(finished.done.rows(), rowsLeft, output.pairedItem, job.parse);
-	const download = { ...output.download, errorContext: job.resumeHint(finished.id) };
-	const items = await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(ctx, job, finished), async (file) => {
-		if (rowsLeft <= 0) return [];
-		const rows = await filesToRows(ctx, [file], {
-			download,
-			parse: job.parse ?? {},
-			limit: rowsLeft === Infinity ? 0 : rowsLeft,
-			pairedItem: output.pairedItem,
-		});
-		rowsLeft -= rows.length;
-		return rows;
+	const items: INodeExecutionData[] = [];
+	// One pairedItem object for all rows of an input item: large exports make millions of items.
+	const pairedItem = output.pairedItem;
+	await streamJobRows(ctx, job, finished, output.download, windowOf(output), (rows) => {
+		for (const row of rows) items.push({ json: row as IDataObject, pairedItem });
 	});
-	checkRecordCount(ctx, job, finished, items.length, rowsLeft <= 0);
 	return items;
 }
 
-/** Rows the provider gave without files (inline, or pages of JSON), as items. */
-async function rowsGiven(batches: AsyncIterable<Row[]>, limit: number, pairedItem: IPairedItemData, parse: ParseOptions | undefined): Promise<INodeExecutionData[]> {
-	const items: INodeExecutionData[] = [];
-	for await (const batch of batches) {
-		for (const row of batch) {
-			if (items.length >= limit) return items;
-			items.push({ json: (parse?.mapRow ? parse.mapRow(row) : row) as IDataObject, pairedItem });
+/**
+ * The rows of a finished job that `window` wants, handed to `sink` as they are read: its files
+ * one after another with fresh links, or the rows the provider gives without files.
+ */
+export async function streamJobRows<Request>(
+	ctx: EngineContext,
+	job: ExportJob<Request>,
+	finished: FinishedJob<Request>,
+	download: OutputSpec['download'],
+	window: RowWindow,
+	sink: RowSink,
+): Promise<void> {
+	const parse = job.parse ?? {};
+	if (finished.done.rows) {
+		let position = 0;
+		for await (const batch of finished.done.rows()) {
+			const wanted = window.take(position, batch);
+			position += batch.length;
+			if (wanted.length) await sink(parse.mapRow ? wanted.map(parse.mapRow) : wanted);
+			if (window.full) return;
 		}
+		return;
 	}
-	return items;
+	const options = { download: { ...download, errorContext: job.resumeHint(finished.id) }, parse };
+	// Where each file starts in the job's rows: a file read again starts there again.
+	const fileStarts: number[] = [];
+	let position = 0;
+	await forEachFileWithFreshLinks(ctx, finished.done.files, freshLinks(ctx, job, finished), async (file, index) => {
+		if (window.full) return [];
+		position = await streamFileRows(ctx, [file], options, window, (fileStarts[index] ??= position), sink);
+		return [];
+	});
+	checkRecordCount(ctx, job, finished, position, window.full);
 }
 
 /** Rows that do not add up to the records the provider announced: a file cut short or replaced. */
@@ -369,6 +416,8 @@ export async function runExport<Request>(
 	output: OutputSpec,
 ): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
+	const batches = output.mode === 'batches' ? new SubWorkflowBatches(ctx, batchSpecOf(ctx, output), output.pairedItem) : undefined;
+	const rowsSoFar = () => batches?.rows ?? items.length;
 	const limit = output.rowLimit && output.rowLimit > 0 ? output.rowLimit : Infinity;
 	let finishedJobs = 0;
 	for (let current: Request | undefined = request; current !== undefined; ) {
@@ -380,16 +429,18 @@ export async function runExport<Request>(
 			current = started.request;
 			const result: Awaited<ReturnType<typeof finishJob<Request>>> = await finishJob(ctx, job, { id: started.id, request: current }, { ...options, onTimeout: 'fail' });
 			if (!('finished' in result)) break; // onTimeout 'fail' throws instead
-			const remaining = limit === Infinity ? 0 : limit - items.length;
-			for (const item of await emitJob(ctx, job, result.finished, { ...output, rowLimit: remaining })) items.push(item);
+			// Start at Row is a position in the first job's rows.
+			const jobOutput = { ...output, rowLimit: limit === Infinity ? 0 : limit - rowsSoFar(), skipRows: finishedJobs === 0 ? output.skipRows : 0 };
+			if (batches) await sendJobRows(ctx, job, result.finished, jobOutput, batches, windowOf(jobOutput));
+			else for (const item of await emitJob(ctx, job, result.finished, jobOutput)) items.push(item);
 			finishedJobs++;
-			if (items.length >= limit) break;
+			if (rowsSoFar() >= limit) break;
 			current = job.next?.(current, result.finished.done);
 		} catch (error) {
-			throw withChainProgress(ctx, job, error, current, finishedJobs, items.length);
+			throw withChainProgress(ctx, job, error, current, finishedJobs, rowsSoFar());
 		}
 	}
-	return items;
+	return batches ? [batches.summary()] : items;
 }
 
 /** An error in a chain says how far the chain got and how to go on without starting over. */

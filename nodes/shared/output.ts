@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { asNodeError, isNodeError } from './errors';
 import { openDownload, type DownloadOptions } from './download';
 import { BrokenFileError, MarkupError, parseFile, RECORD_TYPE_KEY, UnreadableFormatError, type ParseOptions } from './parse';
-import type { EngineContext, ExportFile } from './types';
+import type { EngineContext, ExportFile, Row } from './types';
 import { hostOf } from './urls';
 
 export interface RowsOutputOptions {
@@ -16,22 +16,60 @@ export interface RowsOutputOptions {
 }
 
 /**
- * Downloads the files of a finished export one after another and turns every row into an
- * n8n item. Stops downloading as soon as the row limit is reached.
+ * Where rows go as they are read: the node's items, or a batch for a sub-workflow. It is awaited,
+ * so a busy consumer holds the download back instead of rows piling up in memory.
  */
-export async function filesToRows(
+export type RowSink = (rows: Row[]) => void | Promise<void>;
+
+/**
+ * The rows of an export a run wants, by their position in the export: the first `skip` are passed
+ * over ("Start at Row"), then at most `limit` are handed on. A file read again (its link was
+ * refused halfway) hands on only the rows after those it already handed on.
+ */
+export class RowWindow {
+	handedOn = 0;
+	/** Rows up to this position are skipped or handed on already. */
+	private passed: number;
+
+	constructor(
+		readonly skip = 0,
+		readonly limit = Infinity,
+	) {
+		this.passed = skip;
+	}
+
+	get full(): boolean {
+		return this.handedOn >= this.limit;
+	}
+
+	/** The wanted ones of `rows`, the export's rows from position `first` (0-based) on. */
+	take(first: number, rows: Row[]): Row[] {
+		const from = Math.max(0, this.passed - first);
+		if (from >= rows.length) return [];
+		const to = Math.min(rows.length, from + (this.limit - this.handedOn));
+		this.passed = first + to;
+		this.handedOn += to - from;
+		return from === 0 && to === rows.length ? rows : rows.slice(from, to);
+	}
+}
+
+/**
+ * Downloads the files of a finished export one after another and hands the rows `window` wants
+ * to `sink`, starting at position `first` of the export. Stops downloading as soon as the window
+ * is full. Returns the position after the last row read.
+ */
+export async function streamFileRows(
 	ctx: EngineContext,
 	files: ExportFile[],
-	options: RowsOutputOptions,
-): Promise<INodeExecutionData[]> {
-	const items: INodeExecutionData[] = [];
-	// One pairedItem object for all rows of an input item: large exports make millions of items.
-	const pairedItem = options.pairedItem;
-	const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+	options: Omit<RowsOutputOptions, 'limit' | 'pairedItem'>,
+	window: RowWindow,
+	first: number,
+	sink: RowSink,
+): Promise<number> {
+	let position = first;
 	// Paged results add their next page as each page is read.
 	const queue = [...files];
-	for (let file = queue.shift(); file; file = queue.shift()) {
-		if (items.length >= limit) break;
+	for (let file = queue.shift(); file && !window.full; file = queue.shift()) {
 		const download = await openDownload(ctx, file.url, { ...options.download, expectedBytes: file.size, auth: file.auth });
 		const parse: ParseOptions = {
 			...options.parse,
@@ -39,16 +77,16 @@ export async function filesToRows(
 			declared: file.format ?? options.parse.declared,
 			tags: file.recordType ? { ...options.parse.tags, [RECORD_TYPE_KEY]: file.recordType } : options.parse.tags,
 		};
+		const mapRow = parse.mapRow;
 		try {
 			for await (const rows of parseFile(
 				{ chunks: download.chunks, contentType: download.contentType, fileName: file.name ?? download.fileName },
 				parse,
 			)) {
-				const room = limit - items.length;
-				const take = rows.length > room ? rows.slice(0, room) : rows;
-				const mapRow = parse.mapRow;
-				for (const row of take) items.push({ json: (mapRow ? mapRow(row) : row) as IDataObject, pairedItem });
-				if (items.length >= limit) break;
+				const wanted = window.take(position, rows);
+				position += rows.length;
+				if (wanted.length) await sink(mapRow ? wanted.map(mapRow) : wanted);
+				if (window.full) break;
 			}
 		} catch (error) {
 			throw fileError(ctx, error, file, download.fileName, options.download.errorContext);
@@ -58,7 +96,23 @@ export async function filesToRows(
 		const next = file.next?.(download.headers);
 		if (next) queue.unshift(next);
 	}
-	if (items.length >= limit) ctx.logger.info(`Stopped at the row limit of ${limit} rows`);
+	if (window.full && window.limit !== Infinity) ctx.logger.info(`Stopped at the row limit of ${window.limit} rows`);
+	return position;
+}
+
+/** Every row of the files as an n8n item (up to `limit`). */
+export async function filesToRows(
+	ctx: EngineContext,
+	files: ExportFile[],
+	options: RowsOutputOptions,
+): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	// One pairedItem object for all rows of an input item: large exports make millions of items.
+	const pairedItem = options.pairedItem;
+	const window = new RowWindow(0, options.limit && options.limit > 0 ? options.limit : Infinity);
+	await streamFileRows(ctx, files, options, window, 0, (rows) => {
+		for (const row of rows) items.push({ json: row as IDataObject, pairedItem });
+	});
 	return items;
 }
 

@@ -116,6 +116,32 @@ export interface ExecuteNodeOptions {
 	staticData?: IDataObject;
 	/** 'manual' ("Execute workflow", the default) or a production mode such as 'trigger'. */
 	mode?: WorkflowExecuteMode;
+	/** Workflows in "n8n's database" that the node may run with this.executeWorkflow (by ID). */
+	subWorkflows?: SubWorkflow[];
+}
+
+/**
+ * A workflow the node under test can run as a sub-workflow, started by its
+ * SUB_WORKFLOW_TRIGGER_TYPE node (n8n's "When Executed by Another Workflow", Accept All Data).
+ */
+export interface SubWorkflow {
+	id: string;
+	nodes: INode[];
+	connections: IConnections;
+	/** The types of its nodes besides the trigger. */
+	nodeTypes: Record<string, NodeUnderTest>;
+	/** n8n runs the published version outside manual runs, and refuses an unpublished one (default: published). */
+	published?: boolean;
+}
+
+/** One run of a sub-workflow, as n8n would have stored it. */
+export interface SubExecution {
+	workflowId: string;
+	executionId: string;
+	mode: WorkflowExecuteMode;
+	/** The items it was given. */
+	inputItems: number;
+	status: IRun['status'];
 }
 
 /**
@@ -157,6 +183,8 @@ export interface ExecuteNodeResult {
 	durationMs: number;
 	/** What was logged through n8n's logger (`this.logger`, LoggerProxy) during the run. */
 	logs: LogLine[];
+	/** The sub-workflow runs the node started, in order. */
+	subExecutions: SubExecution[];
 }
 
 export interface PollTriggerOptions {
@@ -768,6 +796,8 @@ export async function executeNode(options: ExecuteNodeOptions): Promise<ExecuteN
 	const executionId = randomUUID();
 	const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData(workflow));
 	const additionalData = buildAdditionalData(credentialsHelper, executionId, hooks);
+	const subExecutions: SubExecution[] = [];
+	additionalData.executeWorkflow = subWorkflowRunner(credentialsHelper, options.subWorkflows ?? [], subExecutions);
 	// What n8n's own harness does: the start node is put on the stack with the input items.
 	const input = deepCopy(options.input ?? [{ json: {} }]);
 	const runExecutionData = createRunExecutionData({
@@ -785,7 +815,79 @@ export async function executeNode(options: ExecuteNodeOptions): Promise<ExecuteN
 	});
 	const durationMs = performance.now() - startedAt;
 
-	return { ...nodeResult(run, node.name), cancelled, staticData: workflow.staticData, durationMs, logs };
+	return { ...nodeResult(run, node.name), cancelled, staticData: workflow.staticData, durationMs, logs, subExecutions };
+}
+
+export const SUB_WORKFLOW_TRIGGER_TYPE = 'n8n-nodes-base.executeWorkflowTrigger';
+
+/** n8n's "When Executed by Another Workflow" in its Accept All Data mode: the items it is given. */
+class SubWorkflowTriggerNode implements INodeType {
+	description = {
+		displayName: 'When Executed by Another Workflow',
+		name: SUB_WORKFLOW_TRIGGER_TYPE,
+		group: ['trigger'],
+		version: 1,
+		description: 'Emits the items the calling workflow hands it',
+		defaults: { name: 'When Executed by Another Workflow' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [],
+	} satisfies INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [this.getInputData()];
+	}
+}
+
+/**
+ * What n8n's additionalData.executeWorkflow does (packages/cli workflow-execute-additional-data.ts):
+ * finds the workflow by ID (its draft in manual runs, else the published version), puts its
+ * trigger on the stack with the input items, runs it with WorkflowExecute in 'integrated' mode,
+ * and answers the last executed node's output, or throws the execution's error.
+ */
+function subWorkflowRunner(
+	credentialsHelper: ICredentialsHelper,
+	subWorkflows: SubWorkflow[],
+	record: SubExecution[],
+): IWorkflowExecuteAdditionalData['executeWorkflow'] {
+	const runner: IWorkflowExecuteAdditionalData['executeWorkflow'] = async (workflowInfo, _parentData, options) => {
+		const sub = subWorkflows.find((candidate) => candidate.id === workflowInfo.id);
+		if (!sub) throw new UnexpectedError('Workflow does not exist.');
+		const manual = options.executionMode === 'manual' || options.executionMode === 'chat';
+		if (!manual && sub.published === false) throw new UnexpectedError('Workflow is not active and cannot be executed.');
+		const nodes = deepCopy(sub.nodes);
+		const start = nodes.find((node) => node.type === SUB_WORKFLOW_TRIGGER_TYPE);
+		if (!start) throw new UnexpectedError('Missing node to start execution');
+		const workflow = new Workflow({
+			id: sub.id,
+			name: `Sub-workflow ${sub.id}`,
+			nodes,
+			connections: sub.connections,
+			nodeTypes: new HarnessNodeTypes({ [SUB_WORKFLOW_TRIGGER_TYPE]: new SubWorkflowTriggerNode(), ...sub.nodeTypes }),
+			active: sub.published !== false,
+			settings: { executionOrder: 'v1' },
+		});
+		const executionId = randomUUID();
+		const childData = buildAdditionalData(credentialsHelper, executionId, new ExecutionLifecycleHooks('integrated', executionId, workflowData(workflow)));
+		childData.executeWorkflow = runner;
+		const input = options.inputData ?? [{ json: {} }];
+		const runExecutionData = createRunExecutionData({
+			executionData: {
+				nodeExecutionStack: [{ node: start, data: { main: [input] }, metadata: { parentExecution: options.parentExecution }, source: null }],
+			},
+			parentExecution: options.parentExecution,
+		});
+		const run = await new WorkflowExecute(childData, 'integrated', runExecutionData).processRunExecutionData(workflow);
+		record.push({ workflowId: sub.id, executionId, mode: options.executionMode ?? 'integrated', inputItems: input.length, status: run.status });
+		if (run.finished === true || run.status === 'waiting') {
+			const { lastNodeExecuted, runData } = run.data.resultData;
+			const tasks = lastNodeExecuted ? runData[lastNodeExecuted] : undefined;
+			return { executionId, data: tasks?.[tasks.length - 1]?.data?.main ?? [null], waitTill: run.waitTill };
+		}
+		const error = run.data.resultData.error;
+		throw Object.assign(new Error(error?.message ?? 'The sub-workflow failed'), { executionId, workflowId: sub.id, description: error?.description });
+	};
+	return runner;
 }
 
 function startAndTestNodeWorkflow(options: ExecuteNodeOptions, mode: WorkflowExecuteMode) {

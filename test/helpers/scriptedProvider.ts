@@ -56,6 +56,11 @@ export interface Script {
 	failNext?: string;
 	/** The first download of each job's file is refused once (an expired link). */
 	refuseFirstDownload: boolean;
+	/**
+	 * The first download of each job's file breaks after this many bytes, and its link then counts
+	 * as expired (the resume is refused): the file must be read again with a fresh link.
+	 */
+	breakFirstDownloadAt?: number;
 	/** Each status check takes this long. */
 	statusDelayMs: number;
 	/** Ranges (since..until) wider than this are refused as too large. */
@@ -71,6 +76,7 @@ export class ScriptedProvider {
 	rowsFor: (request: TestRequest) => Row[] = ScriptedProvider.onePerPage;
 	private host?: RunningServer;
 	private refused = new Set<string>();
+	private broken = new Set<string>();
 
 	static onePerPage(request: TestRequest): Row[] {
 		return [{ page: request.page ?? 1 }];
@@ -93,6 +99,8 @@ export class ScriptedProvider {
 		this.starts.length = 0;
 		this.downloads.length = 0;
 		this.refused.clear();
+		this.broken.clear();
+		this.sentBytes = 0;
 		this.script = ScriptedProvider.defaultScript();
 		this.rowsFor = ScriptedProvider.onePerPage;
 	}
@@ -171,6 +179,24 @@ export class ScriptedProvider {
 		};
 	}
 
+	/** Bytes of files written to the network so far: what a slow reader has let through. */
+	sentBytes = 0;
+
+	/** Writes the body in pieces, each when the network has taken the last (as a file host does). */
+	private writeHeld(res: ServerResponse, body: Buffer, at = 0) {
+		const PIECE = 64 * 1024;
+		while (at < body.length) {
+			const piece = body.subarray(at, at + PIECE);
+			at += piece.length;
+			this.sentBytes += piece.length;
+			if (!res.write(piece)) {
+				res.once('drain', () => this.writeHeld(res, body, at));
+				return;
+			}
+		}
+		res.end();
+	}
+
 	private serveFile(req: IncomingMessage, res: ServerResponse) {
 		const url = new URL(req.url ?? '/', 'http://host');
 		const id = url.pathname.split('/').pop() ?? '';
@@ -183,7 +209,17 @@ export class ScriptedProvider {
 			this.refused.add(id);
 			return sendText(res, 403, '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>', 'application/xml');
 		}
-		sendText(res, 200, job.rows.map((row) => JSON.stringify(row)).join('\n') + '\n', 'application/x-ndjson');
+		const body = Buffer.from(job.rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+		const breakAt = this.script.breakFirstDownloadAt;
+		if (breakAt !== undefined && !this.broken.has(id)) {
+			this.broken.add(id);
+			job.linkVersion++;
+			res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Content-Length': body.length });
+			res.write(body.subarray(0, breakAt), () => setTimeout(() => res.destroy(), 20));
+			return;
+		}
+		res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Content-Length': body.length });
+		this.writeHeld(res, body);
 	}
 }
 

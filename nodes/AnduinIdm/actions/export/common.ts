@@ -6,7 +6,7 @@ import type { EngineContext } from '../../../shared/types';
 import { ANDUIN_POLL_SCHEDULE, OBJECTS_PER_JOB, type ExportRequest } from '../../helpers/exportJob';
 import { objectTypeOptions, readObjectType } from '../../helpers/objectTypes';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
+export { batchFieldsOption, maxFileSizeOption, maxRowsOption, startAtRowOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {

@@ -6,7 +6,9 @@ import {
 	convertNumbersOption,
 	forOperations,
 	maxFileSizeOption,
+	batchFieldsOption,
 	maxRowsOption,
+	startAtRowOption,
 	optionsCollection,
 	outputFields,
 	readOutput,
@@ -19,7 +21,7 @@ import {
 export const description: INodeProperties[] = forOperations(['download'], [
 	{ ...requestIdField, description: 'The requestId of one export job; the node waits while it is Pending or InProgress' },
 	...outputFields(rowsDescription),
-	optionsCollection([convertNumbersOption, maxRowsOption, maxFileSizeOption, ...waitOptions]),
+	optionsCollection([convertNumbersOption, maxRowsOption, startAtRowOption, batchFieldsOption, maxFileSizeOption, ...waitOptions]),
 ]);
 
 /** The rows or file of one export job started earlier (this job only: its next cursor is not followed). */

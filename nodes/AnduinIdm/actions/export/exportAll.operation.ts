@@ -7,6 +7,7 @@ import {
 	cursorOption,
 	forOperations,
 	maxFileSizeOption,
+	batchFieldsOption,
 	maxRowsOption,
 	objectTypeField,
 	optionsCollection,
@@ -25,7 +26,7 @@ export const description: INodeProperties[] = forOperations(['exportAll'], [
 	objectTypeField,
 	...profileFields,
 	...outputFields(rowsDescription),
-	optionsCollection([cursorOption, whenRunningOption, retryFailedOption, convertNumbersOption, maxRowsOption, maxFileSizeOption, ...waitOptions]),
+	optionsCollection([cursorOption, whenRunningOption, retryFailedOption, convertNumbersOption, maxRowsOption, batchFieldsOption, maxFileSizeOption, ...waitOptions]),
 ]);
 
 /**

@@ -3,10 +3,10 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { readOutput } from '../../../shared/description';
 import { runExport } from '../../../shared/exportJob';
 import { jobOf } from './common';
-import { jobOptions, maxFileSizeOption, maxRowsOption, outputOfRows, resultFields, showFor, startFields, statusFields } from './fields';
+import { batchFieldsOption, jobOptions, maxFileSizeOption, maxRowsOption, outputOfRows, resultFields, showFor, startFields, statusFields } from './fields';
 
 export const description: INodeProperties[] = [
-	...showFor('job', ['export'], [...startFields, ...statusFields, ...resultFields, ...outputOfRows, jobOptions([maxRowsOption, maxFileSizeOption])]),
+	...showFor('job', ['export'], [...startFields, ...statusFields, ...resultFields, ...outputOfRows, jobOptions([maxRowsOption, batchFieldsOption, maxFileSizeOption])]),
 ];
 
 /** Starts the job, checks its status until done, and outputs its rows (or files); a chain job after job. */

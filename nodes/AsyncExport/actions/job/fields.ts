@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
+import { batchFieldsOption, maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, showFor, startAtRowOption, waitOptions as sharedWaitOptions } from '../../../shared/description';
 import { DEFAULT_POLL_SCHEDULE } from '../../../shared/job';
 
 // The fields of the generic node: the start request, the status request and what it says, and
@@ -307,4 +307,4 @@ export const referenceField: INodeProperties = {
 	hint: 'Use an expression such as {{ $json.jobId }}',
 };
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, showFor };
+export { batchFieldsOption, maxFileSizeOption, maxRowsOption, optionsCollection, showFor, startAtRowOption };

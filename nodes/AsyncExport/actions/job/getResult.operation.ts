@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { readOutput } from '../../../shared/description';
 import { collectJob } from '../../../shared/exportJob';
 import { jobOf } from './common';
-import { jobOptions, maxFileSizeOption, maxRowsOption, outputOfRows, referenceField, resultFields, showFor, statusFields } from './fields';
+import { batchFieldsOption, jobOptions, maxFileSizeOption, maxRowsOption, startAtRowOption, outputOfRows, referenceField, resultFields, showFor, statusFields } from './fields';
 import { readReference } from './getStatus.operation';
 
 export const description: INodeProperties[] = showFor('job', ['getResult'], [
@@ -11,7 +11,7 @@ export const description: INodeProperties[] = showFor('job', ['getResult'], [
 	...statusFields,
 	...resultFields,
 	...outputOfRows,
-	jobOptions([maxRowsOption, maxFileSizeOption]),
+	jobOptions([maxRowsOption, startAtRowOption, batchFieldsOption, maxFileSizeOption]),
 ]);
 
 /** Waits for a job started earlier (by its reference) and outputs its rows or files. */

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 
 import { DEFAULT_POLL_SCHEDULE } from '../../../shared/job';
 import {
+	batchFieldsOption,
 	maxFileSizeOption,
 	maxRowsOption,
 	outputFields as sharedOutputFields,
@@ -9,7 +10,7 @@ import {
 	waitOptions as sharedWaitOptions,
 } from '../../../shared/description';
 
-export { optionsCollection, readOutput, showFor } from '../../../shared/description';
+export { optionsCollection, readOutput, showFor, startAtRowOption } from '../../../shared/description';
 import { parseFrom, parseRecordTypes, type ExportRequest } from '../../helpers/exportJob';
 import { exportTypeOptions } from '../../helpers/recordTypes';
 
@@ -85,6 +86,7 @@ export const outputFields = sharedOutputFields("Each exported record becomes an 
 
 export const downloadOptions: INodeProperties[] = [
 	maxRowsOption,
+	batchFieldsOption,
 	{
 		displayName: 'Remove Spreadsheet Guard',
 		name: 'removeInjectionGuard',

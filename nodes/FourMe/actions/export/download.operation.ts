@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { collectJob, emitJob } from '../../../shared/exportJob';
 import { fourMeExportJob, usableUrl } from '../../helpers/exportJob';
-import { downloadOptions, forOperations, optionsCollection, outputFields, readOutput, waitOptions } from './common';
+import { downloadOptions, forOperations, optionsCollection, outputFields, readOutput, startAtRowOption, waitOptions } from './common';
 
 export const description: INodeProperties[] = forOperations(['download'], [
 	{
@@ -17,7 +17,7 @@ export const description: INodeProperties[] = forOperations(['download'], [
 		hint: 'Use an expression such as {{ $json.token }} or {{ $json.url }}',
 	},
 	...outputFields,
-	optionsCollection([...downloadOptions, ...waitOptions]),
+	optionsCollection([...downloadOptions, startAtRowOption, ...waitOptions]),
 ]);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {

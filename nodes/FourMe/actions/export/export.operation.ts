@@ -27,7 +27,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const request = readExportRequest(this, itemIndex);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const output = readOutput(this, itemIndex, options);
-	if (request.format === 'xlsx' && output.mode === 'rows') {
+	if (request.format === 'xlsx' && output.mode !== 'file') {
 		throw new NodeOperationError(this.getNode(), 'Excel files cannot be split into rows', {
 			description: 'Set "Output" to "File" for an Excel export, or choose the CSV file format.',
 			itemIndex,

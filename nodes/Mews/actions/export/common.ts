@@ -18,7 +18,7 @@ import {
 	type UpdatedRange,
 } from '../../helpers/exportJob';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
+export { batchFieldsOption, maxFileSizeOption, maxRowsOption, startAtRowOption, optionsCollection, outputFields, readOutput, readRunOptions } from '../../../shared/description';
 
 /** Shows fields only for the given export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {

@@ -6,7 +6,9 @@ import { mewsExportJob } from '../../helpers/exportJob';
 import {
 	forOperations,
 	maxFileSizeOption,
+	batchFieldsOption,
 	maxRowsOption,
+	startAtRowOption,
 	optionsCollection,
 	outputFields,
 	readIds,
@@ -26,7 +28,7 @@ export const description: INodeProperties[] = forOperations(['download'], [
 		hint: 'Use an expression such as {{ $json.Id }}',
 	},
 	...outputFields('Each exported record becomes an item, as Mews describes it (one line of the export\'s JSON Lines files)'),
-	optionsCollection([maxRowsOption, maxFileSizeOption, ...waitOptions]),
+	optionsCollection([maxRowsOption, startAtRowOption, batchFieldsOption, maxFileSizeOption, ...waitOptions]),
 ]);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {

@@ -6,6 +6,7 @@ import {
 	entityTypeField,
 	forOperations,
 	maxFileSizeOption,
+	batchFieldsOption,
 	maxRowsOption,
 	optionsCollection,
 	postingFields,
@@ -25,7 +26,7 @@ export const description: INodeProperties[] = forOperations(['export'], [
 	...postingFields,
 	...updatedFields,
 	...outputFields('Each exported record becomes an item, as Mews describes it (one line of the export\'s JSON Lines files)'),
-	optionsCollection([...scopeOptions, whenRunningOption, retryFailedOption, maxRowsOption, maxFileSizeOption, ...waitOptions]),
+	optionsCollection([...scopeOptions, whenRunningOption, retryFailedOption, maxRowsOption, batchFieldsOption, maxFileSizeOption, ...waitOptions]),
 ]);
 
 /**

@@ -2,12 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOpti
 import { NodeOperationError } from 'n8n-workflow';
 
 import { retryFailedOption as sharedRetryFailedOption, showFor, waitOptions as sharedWaitOptions } from '../../../shared/description';
-import type { RunOptions } from '../../../shared/exportJob';
+import type { OutputSpec, RunOptions } from '../../../shared/exportJob';
 import type { EngineContext } from '../../../shared/types';
 import { NAME_MAX_LENGTH, REBILLY_POLL_SCHEDULE, type ExportRequest } from '../../helpers/exportJob';
 import { FORMAT_LABELS, isResource, RESOURCES, resourceOptions, ROW_FORMATS, type Format, type Resource } from '../../helpers/resources';
 
-export { maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput } from '../../../shared/description';
+export { batchFieldsOption, maxFileSizeOption, maxRowsOption, startAtRowOption, optionsCollection, outputFields, readOutput } from '../../../shared/description';
 
 /** Shows fields only for the given data-export operations. */
 export function forOperations(operations: string[], fields: INodeProperties[]): INodeProperties[] {
@@ -231,8 +231,8 @@ function readName(ctx: IExecuteFunctions, itemIndex: number, resource: Resource,
 }
 
 /** XML and PDF exports are files: the node does not split them into rows. */
-export function checkOutputFits(ctx: IExecuteFunctions, itemIndex: number, format: string, mode: 'rows' | 'file'): void {
-	if (mode === 'rows' && !ROW_FORMATS.includes(format as Format)) {
+export function checkOutputFits(ctx: IExecuteFunctions, itemIndex: number, format: string, mode: OutputSpec['mode']): void {
+	if (mode !== 'file' && !ROW_FORMATS.includes(format as Format)) {
 		throw new NodeOperationError(ctx.getNode(), `${FORMAT_LABELS[format as Format]?.name ?? format} exports come as a file, not as rows`, {
 			description: 'Set "Output" to "File", or choose CSV or JSON.',
 			itemIndex,

@@ -2,13 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { collectJob } from '../../../shared/exportJob';
 import { rebillyExportJob } from '../../helpers/exportJob';
-import { forOperations, maxFileSizeOption, maxRowsOption, optionsCollection, outputFields, readOutput, waitOptions } from './common';
+import { batchFieldsOption, forOperations, maxFileSizeOption, maxRowsOption, startAtRowOption, optionsCollection, outputFields, readOutput, waitOptions } from './common';
 import { exportIdField, readExportId } from './get.operation';
 
 export const description: INodeProperties[] = forOperations(['download'], [
 	{ ...exportIdField, description: 'The ID of the data export; the node waits while it is pending, queued or processing' },
 	...outputFields('Each exported record becomes an item (CSV and JSON exports; XML and PDF come as files)'),
-	optionsCollection([maxRowsOption, maxFileSizeOption, ...waitOptions]),
+	optionsCollection([maxRowsOption, startAtRowOption, batchFieldsOption, maxFileSizeOption, ...waitOptions]),
 ]);
 
 /** The rows or file of a data export started earlier (also a recurring export's latest run). */
