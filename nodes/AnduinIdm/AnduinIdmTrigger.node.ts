@@ -12,6 +12,7 @@ import {
 	firstActivationFields,
 	maxFileSizeOption,
 	maxWaitPerPollMs,
+	maxRowsPerPollOption,
 	maxWaitPerPollOption,
 	optionsCollection,
 	readDownloadOptions,
@@ -71,6 +72,7 @@ export class AnduinIdmTrigger implements INodeType {
 			},
 			optionsCollection([
 				maxWaitPerPollOption('Anduin'),
+				maxRowsPerPollOption,
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
 				convertNumbersOption,
 				maxFileSizeOption,

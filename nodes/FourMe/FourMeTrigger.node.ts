@@ -10,6 +10,7 @@ import {
 import {
 	firstActivationFields,
 	maxWaitPerPollMs,
+	maxRowsPerPollOption,
 	maxWaitPerPollOption,
 	readDownloadOptions,
 	readFirstActivation,
@@ -52,6 +53,7 @@ export class FourMeTrigger implements INodeType {
 			optionsCollection([
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
 				maxWaitPerPollOption('4me'),
+				maxRowsPerPollOption,
 				{
 					displayName: 'Overlap (Minutes)',
 					name: 'overlapMinutes',

@@ -12,6 +12,7 @@ import { readDateTime } from '../shared/dates';
 import {
 	firstActivationFields,
 	maxWaitPerPollMs,
+	maxRowsPerPollOption,
 	maxWaitPerPollOption,
 	optionsCollection,
 	readDownloadOptions,
@@ -61,6 +62,7 @@ export class MewsTrigger implements INodeType {
 			optionsCollection([
 				...scopeOptions,
 				maxWaitPerPollOption('Mews'),
+				maxRowsPerPollOption,
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
 				retryFailedOption,
 				testEventRowsOption(`records updated in the last ${SAMPLE_DAYS} days`),

@@ -12,6 +12,7 @@ import { readDateTime } from '../shared/dates';
 import {
 	firstActivationFields,
 	maxWaitPerPollMs,
+	maxRowsPerPollOption,
 	maxWaitPerPollOption,
 	optionsCollection,
 	readDownloadOptions,
@@ -85,6 +86,7 @@ export class RebillyTrigger implements INodeType {
 					displayOptions: { show: { '/watch': ['changedRecords'] } },
 				},
 				maxWaitPerPollOption('Rebilly'),
+				maxRowsPerPollOption,
 				...waitOptions.filter((option) => option.name !== 'timeoutMinutes'),
 				retryFailedOption,
 				testEventRowsOption(`records updated in the last ${SAMPLE_DAYS} days (or rows of the latest completed export)`),

@@ -38,8 +38,11 @@ export class RowWindow {
 		this.passed = skip;
 	}
 
+	/** A consumer that has what it wants (a trigger counts the rows it did not emit before). */
+	stopped = false;
+
 	get full(): boolean {
-		return this.handedOn >= this.limit;
+		return this.stopped || this.handedOn >= this.limit;
 	}
 
 	/** The wanted ones of `rows`, the export's rows from position `first` (0-based) on. */

@@ -1,14 +1,16 @@
 import { createHash } from 'crypto';
 
 import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 import { cancelSignalOf, setDeadline } from './cancel';
-import { applyEngineOptions, POLL_BUDGET_RESERVE_MS } from './description';
+import { applyEngineOptions, DEFAULT_MAX_ROWS_PER_POLL, POLL_BUDGET_RESERVE_MS } from './description';
 import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
-import { finishJob, readJobRows, startOrJoin, type ExportJob, type FinishedJob } from './exportJob';
+import { finishJob, jobLabel, readJobRows, startOrJoin, streamJobRows, type ExportJob, type FinishedJob } from './exportJob';
 import { JobFailedError } from './job';
-import type { DoneJobState, FailedJobState, Row } from './types';
+import { RowWindow } from './output';
+import type { DoneJobState, ExportFile, FailedJobState, Row } from './types';
 
 // One polling trigger for every provider: each poll exports what changed after the trigger's
 // position, emits the rows, and only then moves the position. The position is the provider's
@@ -73,6 +75,8 @@ export interface IncrementalTrigger<Request> {
 	maxWaitMs: number;
 	download: Omit<DownloadOptions, 'errorContext'>;
 	retryFailedOnce: boolean;
+	/** The most rows one poll emits (0: all); a larger job goes on in the next polls. Default: the option Max Rows per Poll. */
+	maxRowsPerPoll?: number;
 }
 
 export interface Recovery {
@@ -85,13 +89,28 @@ interface TriggerState extends IDataObject {
 	watermark?: string;
 	cursor?: string;
 	/** A started job whose rows were not emitted yet: the next poll resumes it, never starts another. */
-	pendingJob?: IDataObject & { id: string; startedAt: string; request?: IDataObject };
+	pendingJob?: IDataObject & { id: string; startedAt: string; request?: IDataObject; partly?: PartlyEmitted };
 	/** Keys of emitted rows a later job can still return, per job. */
 	recent?: Array<{ tag: string; keys: string[] }>;
 	/** Polls before this moment (ISO) do nothing: the provider refused, and said for how long. */
 	waitUntil?: string;
 	/** Jobs that failed one after another, after the poll that started them (reset by a success). */
 	failuresInARow?: number;
+}
+
+/**
+ * A finished job whose first rows were emitted (Max Rows per Poll): the next poll reads its files
+ * again, past the rows already handled. The files are kept because a provider may forget a
+ * finished job (4me: 5 minutes after it ended) while its links still work.
+ */
+interface PartlyEmitted extends IDataObject {
+	/** Rows of the job already handled: emitted, or dropped as emitted before. */
+	rows: number;
+	files: IDataObject[];
+	recordCount?: number;
+	details?: IDataObject;
+	/** The dedupe keys to remember of the rows handled so far (null: too many to remember). */
+	keys: string[] | null;
 }
 
 // Keys kept per job; beyond this a huge first export is not deduplicated row by row.
@@ -105,7 +124,8 @@ export async function pollIncremental<Request>(
 	ctx: IPollFunctions,
 	trigger: IncrementalTrigger<Request>,
 ): Promise<INodeExecutionData[][] | null> {
-	applyEngineOptions(ctx, ctx.getNodeParameter('options', {}) as IDataObject);
+	const options = ctx.getNodeParameter('options', {}) as IDataObject;
+	applyEngineOptions(ctx, options);
 	if (ctx.getMode() === 'manual') return sample(ctx, trigger);
 	const state = ctx.getWorkflowStaticData('node') as TriggerState;
 	const key = trigger.positionName;
@@ -130,6 +150,7 @@ export async function pollIncremental<Request>(
 	// Requests and downloads may still wait (Retry-After) within the time n8n gives a poll to finish.
 	setDeadline(ctx, deadline + POLL_BUDGET_RESERVE_MS);
 	const emitted: Row[] = [];
+	const maxRows = readMaxRowsPerPoll(trigger.maxRowsPerPoll ?? options.maxRowsPerPoll);
 	let request: Request | undefined = state.pendingJob ? undefined : await trigger.requestAfter(state[key]);
 	for (;;) {
 		let pending = pendingJobOf<Request>(state);
@@ -152,42 +173,61 @@ export async function pollIncremental<Request>(
 		}
 
 		let finished: FinishedJob<Request>;
-		let rows: Row[];
+		let read: TriggerRead;
+		const partly = state.pendingJob?.partly as PartlyEmitted | undefined;
 		try {
-			const result = await finishJob(ctx, job, pending, {
-				whenBusy: 'fail',
-				retryFailedOnce: trigger.retryFailedOnce,
-				timeoutMs: Math.max(1, deadline - Date.now()),
-				onTimeout: 'return',
-			});
-			if (!('finished' in result)) {
-				// Still running (perhaps a job started again after a failure): the next poll picks it up.
-				if (result.job.id !== pending.id) state.pendingJob = { id: result.job.id, startedAt: pending.startedAt, request: result.job.request as IDataObject };
-				break;
+			if (partly) {
+				finished = { id: pending.id, request: pending.request, done: doneOf(partly) };
+			} else {
+				const result = await finishJob(ctx, job, pending, {
+					whenBusy: 'fail',
+					retryFailedOnce: trigger.retryFailedOnce,
+					timeoutMs: Math.max(1, deadline - Date.now()),
+					onTimeout: 'return',
+				});
+				if (!('finished' in result)) {
+					// Still running (perhaps a job started again after a failure): the next poll picks it up.
+					if (result.job.id !== pending.id) state.pendingJob = { id: result.job.id, startedAt: pending.startedAt, request: result.job.request as IDataObject };
+					break;
+				}
+				finished = result.finished;
 			}
-			finished = result.finished;
 			pending = { ...pending, id: finished.id, request: finished.request as Request };
-			rows = (await readJobRows(ctx, job, finished, { download: trigger.download, pairedItem: { item: 0 } })).map((item) => item.json as Row);
+			const baseline = trigger.baseline?.(pending) === true;
+			// A baseline is only remembered, never emitted: it is read whole, keeping only keys. Rows
+			// given in answers or paged files cannot be read again from where a poll stopped.
+			const resumable = !finished.done.rows && finished.done.files.every((file) => !file.next);
+			const room = baseline || !resumable ? Infinity : maxRows - emitted.length;
+			read = await readForTrigger(ctx, trigger, state, pending, finished, partly, room, !baseline);
 		} catch (error) {
 			const outcome = failureOutcome(ctx, trigger, state, pending, error, emitted.length > 0, startedThisPoll);
 			if (outcome === 'throw') throw asNodeError(ctx.getNode(), error);
 			break;
 		}
 
-		const { fresh, keys, allKeys } = dropEmitted(rows, state, trigger.dedupe);
-		if (trigger.baseline?.(pending)) ctx.logger.info(`${trigger.name}: ${fresh.length} records remembered as the starting point, not emitted`);
-		else for (const row of fresh) emitted.push(row);
+		if (trigger.baseline?.(pending)) ctx.logger.info(`${trigger.name}: ${read.freshCount} records remembered as the starting point, not emitted`);
+		else for (const row of read.fresh) emitted.push(row);
+		if (read.freshCount !== read.rows) ctx.logger.info(`${trigger.name}: ${read.rows - read.freshCount} rows were emitted before`);
+		if (!read.complete) {
+			// The rest of the job goes out in the next polls; only then does the position move.
+			state.pendingJob = {
+				id: pending.id,
+				startedAt: pending.startedAt,
+				request: pending.request as IDataObject,
+				partly: partlyEmitted(finished, read, trigger.dedupe),
+			};
+			ctx.logger.info(`${trigger.name}: ${read.rowsDone} rows of ${jobLabel(job, pending.id)} handled; the next poll goes on from there (Max Rows per Poll: ${maxRows})`);
+			break;
+		}
 		const position = trigger.positionAfter(pending, state[key], finished.done);
 		state[key] = position;
-		if (trigger.dedupe?.rememberEvery) remember(state, trigger.dedupe, pending, rows, allKeys, position);
-		else remember(state, trigger.dedupe, pending, fresh, keys, position);
+		remember(state, trigger.dedupe, pending, read.keys, position);
 		delete state.pendingJob;
 		delete state.failuresInARow;
-		if (fresh.length !== rows.length) ctx.logger.info(`${trigger.name}: ${rows.length - fresh.length} rows were emitted before`);
 
 		// A backlog (a cursor chain, date ranges) goes on within this poll while it has time.
 		request = job.next?.(pending.request, finished.done);
-		if (request === undefined || Date.now() >= deadline) break;
+		if (request === undefined || Date.now() >= deadline || emitted.length >= maxRows) break;
 	}
 	ctx.logger.info(`${trigger.name}: ${emitted.length} changed records`);
 	return emitted.length ? [emitted.map((json) => ({ json: json as IDataObject }))] : null;
@@ -238,6 +278,15 @@ function failureOutcome<Request>(
 		ctx.logger.error(`${trigger.name}: ${message}; ${next}`);
 		return 'stop';
 	}
+	const partly = state.pendingJob?.partly as PartlyEmitted | undefined;
+	if (partly && isGoneFile(error)) {
+		// Its files can no longer be read: a new job from the same position exports its rows again,
+		// and the keys of those already emitted keep them from being emitted twice.
+		delete state.pendingJob;
+		if (trigger.dedupe && partly.keys?.length) state.recent = [...(state.recent ?? []), { tag: trigger.dedupe.tagOf(pending), keys: partly.keys }];
+		ctx.logger.warn(`${trigger.name}: ${message}; ${partly.rows} rows of ${trigger.job.noun} ${pending.id} were emitted, the rest is exported again by a new ${trigger.job.noun} from the same position`);
+		return emittedRows || !startedThisPoll ? 'stop' : 'throw';
+	}
 	const kept = `the ${trigger.job.noun} ${pending.id} is kept and the next poll picks it up`;
 	if (emittedRows) {
 		ctx.logger.warn(`${trigger.name}: ${message}; ${kept}`);
@@ -250,43 +299,106 @@ function failureOutcome<Request>(
 	return 'throw';
 }
 
+/** A download link refused or gone (expired signed links, a file deleted after its time). */
+function isGoneFile(error: unknown): boolean {
+	return error instanceof NodeApiError && ['401', '403', '404', '410'].includes(String(error.httpCode));
+}
+
+function readMaxRowsPerPoll(value: unknown): number {
+	if (value === undefined) return DEFAULT_MAX_ROWS_PER_POLL;
+	return typeof value === 'number' && value > 0 ? value : Infinity;
+}
+
 function pendingJobOf<Request>(state: TriggerState): TriggerJob<Request> | undefined {
 	const pending = state.pendingJob;
 	if (!pending) return undefined;
 	return { id: pending.id, startedAt: pending.startedAt, request: pending.request as Request };
 }
 
-/** Rows not emitted before, with their dedupe keys, and the keys of all rows (each computed once). */
-function dropEmitted<Request>(rows: Row[], state: TriggerState, dedupe: Dedupe<Request> | undefined): { fresh: Row[]; keys: string[]; allKeys: string[] } {
-	if (!dedupe) return { fresh: rows, keys: [], allKeys: [] };
-	const seen = new Set((state.recent ?? []).flatMap((job) => job.keys));
+/** What a poll read of a finished job. */
+interface TriggerRead {
+	/** Rows not emitted before (empty for a baseline, which keeps only keys). */
+	fresh: Row[];
+	freshCount: number;
+	/** Rows read this poll. */
+	rows: number;
+	/** The job's rows handled so far, this poll and before. */
+	rowsDone: number;
+	complete: boolean;
+	/** The dedupe keys to remember of the job so far (null: too many). */
+	keys: string[] | null;
+}
+
+/**
+ * Reads a finished job's rows past those handled by earlier polls, up to `room`, dropping rows
+ * emitted before; keeps the dedupe keys a later job may return (of every row, for a provider that
+ * compares passes).
+ */
+async function readForTrigger<Request>(
+	ctx: IPollFunctions,
+	trigger: IncrementalTrigger<Request>,
+	state: TriggerState,
+	job: TriggerJob<Request>,
+	finished: FinishedJob<Request>,
+	partly: PartlyEmitted | undefined,
+	room: number,
+	keepRows: boolean,
+): Promise<TriggerRead> {
+	const dedupe = trigger.dedupe;
+	const seen = new Set((state.recent ?? []).flatMap((entry) => entry.keys));
+	const maxKeys = dedupe?.maxKeysPerJob ?? MAX_KEYS_PER_JOB;
+	let keys: string[] | null = partly ? partly.keys : [];
 	const fresh: Row[] = [];
-	const keys: string[] = [];
-	const allKeys: string[] = [];
-	for (const row of rows) {
-		const rowKey = dedupe.keyOf(row);
-		allKeys.push(rowKey);
-		if (seen.has(rowKey)) continue;
-		fresh.push(row);
+	let freshCount = 0;
+	let rows = 0;
+	const keep = (rowKey: string, row: Row) => {
+		if (!keys || (dedupe?.mayReturn && !dedupe.mayReturn(row, job))) return;
 		keys.push(rowKey);
-	}
-	return { fresh, keys, allKeys };
+		if (keys.length > maxKeys) keys = null;
+	};
+	// `room` counts rows emitted, not rows read: rows emitted before do not use it up.
+	const window = new RowWindow(partly?.rows ?? 0);
+	await streamJobRows(ctx, trigger.job, finished, trigger.download, window, (batch) => {
+		for (const row of batch) {
+			if (freshCount >= room) {
+				window.stopped = true;
+				return;
+			}
+			rows++;
+			const rowKey = dedupe ? dedupe.keyOf(row) : '';
+			const isFresh = !dedupe || !seen.has(rowKey);
+			if (dedupe && (isFresh || dedupe.rememberEvery)) keep(rowKey, row);
+			if (!isFresh) continue;
+			freshCount++;
+			if (keepRows) fresh.push(row);
+		}
+	});
+	return { fresh, freshCount, rows, rowsDone: window.skip + rows, complete: !window.stopped, keys };
+}
+
+/** What the next poll needs to go on with a job: how far it got, and the job's files. */
+function partlyEmitted<Request>(finished: FinishedJob<Request>, read: TriggerRead, dedupe: Dedupe<Request> | undefined): PartlyEmitted {
+	const { files, recordCount, details } = finished.done;
+	return {
+		rows: read.rowsDone,
+		files: files.map(({ url, name, size, format, recordType, auth }) => ({ url, name, size, format, recordType, auth }) as IDataObject),
+		...(recordCount !== undefined ? { recordCount } : {}),
+		...(details ? { details } : {}),
+		keys: dedupe ? read.keys : [],
+	};
+}
+
+function doneOf(partly: PartlyEmitted): DoneJobState {
+	const files = partly.files.map((file) => JSON.parse(JSON.stringify(file)) as ExportFile);
+	return { phase: 'done', files, recordCount: partly.recordCount, details: partly.details };
 }
 
 /** Keeps the keys of emitted rows a later job can return, and forgets what can no longer come back. */
-function remember<Request>(
-	state: TriggerState,
-	dedupe: Dedupe<Request> | undefined,
-	job: TriggerJob<Request>,
-	emitted: Row[],
-	keys: string[],
-	position: string,
-): void {
+function remember<Request>(state: TriggerState, dedupe: Dedupe<Request> | undefined, job: TriggerJob<Request>, keys: string[] | null, position: string): void {
 	if (!dedupe) return;
 	const kept = (state.recent ?? []).filter((entry) => dedupe.stillReturnable(entry.tag, position));
-	const returnable = dedupe.mayReturn ? keys.filter((_, index) => dedupe.mayReturn!(emitted[index], job)) : keys;
 	const tag = dedupe.tagOf(job);
-	if (dedupe.stillReturnable(tag, position)) kept.push({ tag, keys: returnable.length <= (dedupe.maxKeysPerJob ?? MAX_KEYS_PER_JOB) ? returnable : [] });
+	if (dedupe.stillReturnable(tag, position)) kept.push({ tag, keys: keys ?? [] });
 	state.recent = kept;
 }
 

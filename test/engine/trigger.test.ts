@@ -325,4 +325,68 @@ describe('trigger runner', () => {
 		change('c', 1);
 		assert.deepEqual(ids((await poll(fullPass(), state)).items), ['b@2', 'c@1']);
 	});
+
+	describe('Max Rows per Poll', () => {
+		const seven = () => ['a', 'b', 'c', 'd', 'e', 'f', 'g'].forEach((id) => change(id, 1));
+
+		it('spreads a large job over several polls: each row once, one job, the position moved after the last', async () => {
+			const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+			seven();
+			const trigger = () => scripted({ maxRowsPerPoll: 3 });
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['a@1', 'b@1', 'c@1']);
+			assert.equal(node(state).watermark, '0', 'the position waits until every row is out');
+			assert.equal(((node(state).pendingJob as IDataObject).partly as IDataObject).rows, 3);
+			change('h', 1); // after the job: the next job's
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['d@1', 'e@1', 'f@1']);
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['g@1']);
+			assert.equal(node(state).watermark, '7');
+			assert.equal(node(state).pendingJob, undefined);
+			assert.equal(provider.jobs.length, 1, 'one job for the three polls');
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['h@1']);
+		});
+
+		it('ends a job whose last rows fill a poll exactly in that poll', async () => {
+			const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+			['a', 'b', 'c', 'd'].forEach((id) => change(id, 1));
+			const trigger = () => scripted({ maxRowsPerPoll: 2 });
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['a@1', 'b@1']);
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['c@1', 'd@1']);
+			assert.equal(node(state).watermark, '4');
+			assert.equal(node(state).pendingJob, undefined);
+			assert.equal(provider.jobs.length, 1);
+		});
+
+		it('asks for fresh links when the links kept from the last poll are refused', async () => {
+			const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+			seven();
+			const trigger = () => scripted({ maxRowsPerPoll: 4 });
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['a@1', 'b@1', 'c@1', 'd@1']);
+			provider.jobs[0].linkVersion++; // the signed link has expired meanwhile
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['e@1', 'f@1', 'g@1']);
+			assert.equal(provider.jobs.length, 1);
+		});
+
+		it('exports the rest again with a new job when the job and its files are gone, without emitting a row twice', async () => {
+			const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+			seven();
+			const trigger = () => scripted({ maxRowsPerPoll: 4 });
+			assert.deepEqual(ids((await poll(trigger(), state)).items), ['a@1', 'b@1', 'c@1', 'd@1']);
+			provider.jobs[0].expired = true;
+			provider.jobs[0].linkVersion++;
+			const gone = await poll(trigger(), state);
+			assert.equal(gone.items, null);
+			assert.ok(gone.logs.some((line) => line.level === 'warn' && /4 rows of export job-1 were emitted, the rest is exported again/.test(line.message)));
+			assert.equal(node(state).watermark, '0');
+			const again = await poll(trigger(), state);
+			assert.deepEqual(ids(again.items), ['e@1', 'f@1', 'g@1']);
+			assert.equal(provider.jobs.length, 2);
+			assert.equal(node(state).watermark, '7');
+		});
+
+		it('emits everything at once with 0', async () => {
+			const state: IDataObject = { 'node:runnerTestTrigger': { watermark: '0' } };
+			seven();
+			assert.equal((await poll(scripted({ maxRowsPerPoll: 0 }), state)).items?.length, 7);
+		});
+	});
 });

@@ -152,4 +152,24 @@ describe('4me Trigger', () => {
 		assert.equal(result.items?.length, 3);
 		assert.deepEqual(state, {});
 	});
+
+	it('spreads a large first export over several polls (Max Rows per Poll), one export, after 4me has forgotten its token', async () => {
+		emulator.records.generate('requests', 2500);
+		const state: IDataObject = {};
+		const parameters = { recordTypes: ['requests'], startWith: 'full', options: { maxRowsPerPoll: 1000 } };
+		const jobs = emulator.jobs.length;
+		const seen: string[] = [];
+		for (const expected of [1000, 1000, 500]) {
+			const result = await poll(parameters, state);
+			assert.equal(result.items?.length, expected);
+			for (const item of result.items ?? []) seen.push(String(item.json.id));
+			if (expected === 1000) assert.equal(nodeState(state).watermark, undefined, 'no position until every row is out');
+			// 4me forgets a token 5 minutes after the export finished; its download link lasts 2 days.
+			emulator.clock.advance(6 * 60 * 1000);
+		}
+		assert.deepEqual(seen, emulator.records.list('requests').map((row) => String(row.id)));
+		assert.equal(emulator.jobs.length, jobs + 1, 'one export for the three polls');
+		assert.ok(nodeState(state).watermark, 'the position moved once the rows were out');
+		assert.equal(nodeState(state).pendingJob, undefined);
+	});
 });
