@@ -117,8 +117,18 @@ export class N8nInstance {
 		const result = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
 		const start = result.stdout.indexOf('{\n');
 		if (start < 0) throw new Error(`n8n execute printed no run data (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+		// A failed run prints its error after the run data: the run data is the first JSON object.
+		const text = result.stdout.slice(start);
+		for (let end = text.indexOf('\n}'); end >= 0; end = text.indexOf('\n}', end + 2)) {
+			if (text[end + 2] !== undefined && text[end + 2] !== '\n') continue;
+			try {
+				return JSON.parse(text.slice(0, end + 2)) as ExecutionRun;
+			} catch {
+				// not the end of the object yet
+			}
+		}
 		try {
-			return JSON.parse(result.stdout.slice(start)) as ExecutionRun;
+			return JSON.parse(text) as ExecutionRun;
 		} catch (error) {
 			throw new Error(`n8n execute printed run data that is not JSON (${(error as Error).message}); after it came:\n${result.stdout.slice(start).split('\n}\n').slice(1).join('\n}\n').slice(0, 2000)}\n${result.stderr.slice(-2000)}`);
 		}
