@@ -11,7 +11,7 @@
 // without a Code node). Executions are not saved (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), as the
 // benchmark notes advise.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,7 +23,7 @@ import { BENCH_ACCOUNT, BENCH_TOKEN, procMemory, resetPeak, type Measured } from
 
 const n8nBin = join(__dirname, '..', '.n8n-e2e', `n8n-${N8N_VERSION}`, 'node_modules', 'n8n', 'bin', 'n8n');
 
-export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'diy-jsonl' | 'ours-rows' | 'ours-rows-mews' | 'ours-file';
+export type N8nWorkflowKind = 'diy-csv' | 'diy-zip' | 'diy-jsonl' | 'ours-rows' | 'ours-rows-mews' | 'ours-file' | 'ours-batches' | 'ours-batches-mews';
 
 export interface N8nRunResult extends Measured {
 	/** Whether a full GC ran before the measured run (see collectGarbage). */
@@ -34,6 +34,8 @@ export interface N8nRunResult extends Measured {
 	/** n8n's own process alone (the totals above add the processes it started). */
 	n8nPeakGrowthMB: number;
 	n8nCpuSeconds: number;
+	/** How much n8n's database grew during the run (it stores every sub-workflow execution with its input). */
+	databaseGrowthMB: number;
 	/** The processes n8n started (the task runner): each one's RSS before, peak and CPU during the run. */
 	children: Array<{ pid: number; command: string; rssBeforeMB: number; peakRssMB?: number; cpuSeconds?: number }>;
 }
@@ -99,10 +101,21 @@ function fourMe(id: string, output: 'rows' | 'file') {
 	};
 }
 
+/** Output "Rows in Batches to a Sub-Workflow" into the counting sub-workflow; the batch size comes in the query. */
+const batchesOutput = {
+	output: 'batches',
+	workflowId: { __rl: true, mode: 'id', value: 'benchCountBatch' },
+	batchSize: '={{ Number($json.query.batchSize) }}',
+};
+
+function fourMeBatches(id: string) {
+	return { ...fourMe(id, 'rows'), parameters: { recordTypes: '={{ $json.query.types }}', ...batchesOutput, options: {} } };
+}
+
 /** Our Mews node, Export (rows) of OrderItem, as the harness case runs it (bench/case.ts runMewsNode). */
-function mews(id: string) {
+function mews(id: string, output: 'rows' | 'batches' = 'rows') {
 	return {
-		parameters: { resource: 'export', operation: 'export', entityType: 'OrderItem', output: 'rows', options: { firstPollSeconds: 0.01 } },
+		parameters: { resource: 'export', operation: 'export', entityType: 'OrderItem', ...(output === 'batches' ? batchesOutput : { output }), options: { firstPollSeconds: 0.01 } },
 		id,
 		name: 'Mews export',
 		type: 'n8n-nodes-bulk-export.mews',
@@ -129,8 +142,41 @@ return rows;`;
 
 const link = (node: string, index = 0) => ({ node, type: 'main', index });
 
+/**
+ * The sub-workflow of the batches cases: it counts its rows by posting their ids to the bench
+ * server once per batch (HTTP Request, Execute Once), which checks that each row came once.
+ */
+function countBatchWorkflow(serverOrigin: string) {
+	return {
+		id: 'benchCountBatch',
+		name: 'bench: count a batch (sub-workflow)',
+		nodes: [
+			{ parameters: { inputSource: 'passthrough' }, id: 'count-batch-trigger', name: 'When Executed by Another Workflow', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [0, 0] },
+			{
+				parameters: {
+					method: 'POST',
+					url: `${serverOrigin}/_bench/batch`,
+					sendBody: true,
+					specifyBody: 'json',
+					jsonBody: '={{ JSON.stringify({ ids: $input.all().map((item) => item.json.id ?? item.json.Id) }) }}',
+					options: {},
+				},
+				id: 'count-batch-post',
+				name: 'Post the ids',
+				type: 'n8n-nodes-base.httpRequest',
+				typeVersion: 4.2,
+				position: [220, 0],
+				executeOnce: true,
+			},
+		],
+		connections: { 'When Executed by Another Workflow': { main: [[link('Post the ids')]] } },
+		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'none', saveManualExecutions: false },
+		active: false,
+	};
+}
+
 /** The workflows, one per kind; the file (DIY) or the record types (ours) come in the webhook's query. */
-export function benchWorkflows() {
+export function benchWorkflows(serverOrigin = 'http://127.0.0.1') {
 	const settings = { executionOrder: 'v1', saveDataSuccessExecution: 'none', saveManualExecutions: false };
 	return [
 		{
@@ -250,6 +296,23 @@ export function benchWorkflows() {
 			active: false,
 		},
 		{
+			id: 'benchOursBatches',
+			name: 'bench: 4me node (rows in batches to a sub-workflow)',
+			nodes: [webhook('bench-ours-batches'), fourMeBatches('ours-batches-4me')],
+			connections: { Webhook: { main: [[link('4me export')]] } },
+			settings,
+			active: false,
+		},
+		{
+			id: 'benchOursBatchesMews',
+			name: 'bench: Mews node (rows in batches to a sub-workflow)',
+			nodes: [webhook('bench-ours-batches-mews'), mews('ours-batches-mews', 'batches')],
+			connections: { Webhook: { main: [[link('Mews export')]] } },
+			settings,
+			active: false,
+		},
+		countBatchWorkflow(serverOrigin),
+		{
 			id: 'benchOursFile',
 			name: 'bench: 4me node (file)',
 			nodes: [webhook('bench-ours-file'), fourMe('ours-file-4me', 'file')],
@@ -267,6 +330,8 @@ const WEBHOOK_PATHS: Record<N8nWorkflowKind, string> = {
 	'ours-rows': 'bench-ours-rows',
 	'ours-rows-mews': 'bench-ours-rows-mews',
 	'ours-file': 'bench-ours-file',
+	'ours-batches': 'bench-ours-batches',
+	'ours-batches-mews': 'bench-ours-batches-mews',
 };
 
 /** `count` distinct free ports on 127.0.0.1 (all held open until all are known). */
@@ -353,7 +418,7 @@ export class BenchN8n {
 				data: { platform: 'custom', platformAddress: `${serverOrigin}/mews/current`, clientToken: BENCH_TOKEN, accessToken: BENCH_TOKEN, client: 'n8n-nodes-bulk-export bench' },
 			},
 		]);
-		const workflows = benchWorkflows();
+		const workflows = benchWorkflows(serverOrigin);
 		await this.instance.importJson('workflow', workflows);
 		for (const workflow of workflows) await this.instance.cliOk(['publish:workflow', `--id=${workflow.id}`]);
 	}
@@ -419,6 +484,7 @@ export class BenchN8n {
 			let peakReset = resetPeak(pid);
 			for (const child of childrenBefore.keys()) peakReset = resetPeak(child) && peakReset;
 			const cpuBefore = cpuSecondsOf(pid);
+			const databaseBefore = this.databaseMB();
 			t0 = performance.now();
 			const answer = await callWebhook(url(query), timeoutMs, false);
 			const seconds = (performance.now() - t0) / 1000;
@@ -452,6 +518,7 @@ export class BenchN8n {
 				answer,
 				n8nPeakGrowthMB: after.hwmMB - before.rssMB,
 				n8nCpuSeconds: cpuSeconds,
+				databaseGrowthMB: this.databaseMB() - databaseBefore,
 				children,
 			};
 		} catch (error) {
@@ -461,6 +528,15 @@ export class BenchN8n {
 			await stop(child);
 			if (storagePath) rmSync(storagePath, { recursive: true, force: true });
 		}
+	}
+
+	/** The size of n8n's SQLite database with its write-ahead log. */
+	private databaseMB(): number {
+		const folder = join(this.instance.userFolder, '.n8n');
+		const bytes = readdirSync(folder)
+			.filter((name) => name.startsWith('database.sqlite'))
+			.reduce((total, name) => total + statSync(join(folder, name)).size, 0);
+		return bytes / 1024 / 1024;
 	}
 
 	cleanUp(): void {

@@ -16,7 +16,7 @@ export interface CaseOutcome {
 	id: string;
 	dataset: string;
 	label: string;
-	role: 'floor' | 'ours-rows' | 'ours-file' | 'diy' | 'download' | 'extra';
+	role: 'floor' | 'ours-rows' | 'ours-batches' | 'ours-file' | 'diy' | 'download' | 'extra';
 	where: 'process' | 'harness' | 'n8n';
 	status: 'ok' | 'failed' | 'pending';
 	note?: string;
@@ -298,6 +298,7 @@ const ROLE_COLOURS: Record<CaseOutcome['role'], string> = {
 	floor: '#8c8c8c',
 	extra: '#b5c7e0',
 	'ours-rows': '#2f6fbf',
+	'ours-batches': '#1f4f8f',
 	'ours-file': '#2f6fbf',
 	diy: '#e07b39',
 	download: '#8c8c8c',
@@ -316,6 +317,8 @@ function shortLabel(c: CaseOutcome): string {
 			return c.id.endsWith('engine-stream') ? 'engine, rows not kept (no n8n)' : 'engine only (no n8n)';
 		case 'ours-rows':
 			return `our node, rows${where}`;
+		case 'ours-batches':
+			return `our node, batches${c.id.includes('-10000-') ? ' of 10,000' : ' of 1,000'}${where}`;
 		case 'ours-file':
 			return `our node, file${where}`;
 		case 'diy':

@@ -138,17 +138,29 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 	};
 	// The DIY workflows get the file's URL (`url`; JSON Lines: every file's, `urls`), ours the record
 	// types and the data set chosen on the stand-in (select: the real n8n has one credential per API).
-	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number) => async () => {
+	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number, batchSize?: number) => async () => {
 		const instance = await n8n();
 		const isDiy = kind.startsWith('diy');
+		const batches = kind.startsWith('ours-batches');
 		const query = (id: string): WebhookQuery => {
 			const files = fileRefs(origin, sets[id]).map((file) => file.url);
 			if (kind === 'diy-jsonl') return { urls: files };
-			return isDiy ? { url: files[0] } : kind === 'ours-rows-mews' ? {} : { types };
+			const ours: WebhookQuery = kind.endsWith('-mews') ? {} : { types };
+			return isDiy ? { url: files[0] } : batches ? { ...ours, batchSize: String(batchSize) } : ours;
 		};
 		await select(warmup)();
-		const result = await instance.run(kind, query(warmup), query(dataset), timeoutMs, isDiy ? undefined : select(dataset));
+		const beforeMeasured = async () => {
+			await select(dataset)();
+			await fetch(`${origin}/_bench/batches/reset`, { method: 'POST' });
+		};
+		const result = await instance.run(kind, query(warmup), query(dataset), timeoutMs, isDiy ? undefined : beforeMeasured);
 		const answer = result.answer;
+		if (batches) {
+			// The sub-workflow posted each batch's ids: every row must have come once.
+			const received = (await (await fetch(`${origin}/_bench/batches`)).json()) as { batches: number; rows: number; distinct: number };
+			const once = received.rows === received.distinct && received.rows === answer.rows;
+			return { ...result, rows: once ? received.rows : -1, batches: received.batches, received };
+		}
 		// Summarize answers count_<field>: count_id (4me CSV), count_Id (Mews JSON Lines).
 		const count = answer.count_id ?? answer.count_Id;
 		return {
@@ -221,6 +233,32 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 					where: 'n8n',
 					run: inN8n('diy-jsonl', id, warm.jsonl, '', big ? 600_000 : 120_000),
 				},
+			);
+		}
+	}
+
+	// Output "Rows in Batches to a Sub-Workflow" in a real n8n: a sub-workflow that counts its rows
+	// (posts their ids here), batches of 1,000 and 10,000; the 5M-row CSV in rows and DIY too, to
+	// show what they do with it.
+	if (!args.skipN8n) {
+		const batchSets = args.quick ? ['csv-100k'] : ['csv-1m', 'csv-5m', 'jsonl-1m'];
+		for (const id of batchSets) {
+			const mewsSet = sets[id].kind === 'jsonl';
+			for (const size of [1000, 10_000]) {
+				cases.push({
+					id: `${id}/ours-batches-${size}-n8n`,
+					dataset: id,
+					label: `${mewsSet ? 'Mews' : '4me'} node, rows in batches of ${size.toLocaleString('en-US')} → sub-workflow (n8n start)`,
+					role: 'ours-batches',
+					where: 'n8n',
+					run: inN8n(mewsSet ? 'ours-batches-mews' : 'ours-batches', id, mewsSet ? warm.jsonl : warm.csv, 'requests', 1_800_000, size),
+				});
+			}
+		}
+		if (!args.quick) {
+			cases.push(
+				{ id: 'csv-5m/ours-rows-n8n', dataset: 'csv-5m', label: '4me node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows', 'csv-5m', warm.csv, 'requests', 900_000) },
+				{ id: 'csv-5m/diy-n8n', dataset: 'csv-5m', label: 'DIY: HTTP Request (file) → Extract From File → Summarize', role: 'diy', where: 'n8n', run: inN8n('diy-csv', 'csv-5m', warm.csv, 'requests', 900_000) },
 			);
 		}
 	}

@@ -18,6 +18,9 @@
 //   /mews/current/... answers for the set chosen with POST /_bench/select (the real n8n's one credential).
 // - GET /_bench/jobs: every job with the times of its status requests and downloads (for the
 //   polling measurement); POST /_bench/reset clears them.
+// - POST /_bench/batch {"batch", "ids"}: what one run of the batches cases' sub-workflow got;
+//   GET /_bench/batches: how many batches and rows arrived, and how many distinct ids (each row
+//   once: distinct = rows); POST /_bench/batches/reset.
 import { createReadStream, statSync } from 'node:fs';
 import type * as http from 'node:http';
 import { join } from 'node:path';
@@ -40,6 +43,7 @@ interface Job {
 
 const sets = new Map<string, DataSet>();
 const jobs: Job[] = [];
+const received = { batches: 0, rows: 0, ids: new Set<string>() };
 let current = { dataset: '', jobMs: 0 };
 let origin = '';
 
@@ -76,6 +80,22 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
 		return sendJson(res, 200, {});
 	}
 	if (path === '/healthz') return sendJson(res, 200, { ok: true });
+	if (path === '/_bench/batch' && method === 'POST') {
+		const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { ids?: unknown[] };
+		received.batches++;
+		for (const id of body.ids ?? []) {
+			received.rows++;
+			received.ids.add(String(id));
+		}
+		return sendJson(res, 200, { ok: true });
+	}
+	if (path === '/_bench/batches') return sendJson(res, 200, { batches: received.batches, rows: received.rows, distinct: received.ids.size });
+	if (path === '/_bench/batches/reset' && method === 'POST') {
+		received.batches = 0;
+		received.rows = 0;
+		received.ids = new Set();
+		return sendJson(res, 200, {});
+	}
 
 	const mews = /^\/mews\/([^/]+)\/api\/connector\/v1\/(.+)$/.exec(path);
 	if (mews && method === 'POST') return answerMews(req, res, mews[1], mews[2]);
