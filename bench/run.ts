@@ -257,11 +257,24 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		}
 		if (!args.quick) {
 			cases.push(
-				{ id: 'csv-5m/ours-rows-n8n', dataset: 'csv-5m', label: '4me node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows', 'csv-5m', warm.csv, 'requests', 900_000) },
-				{ id: 'csv-5m/diy-n8n', dataset: 'csv-5m', label: 'DIY: HTTP Request (file) → Extract From File → Summarize', role: 'diy', where: 'n8n', run: inN8n('diy-csv', 'csv-5m', warm.csv, 'requests', 900_000) },
+				{ id: 'csv-5m/ours-rows-n8n', dataset: 'csv-5m', label: '4me node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows', 'csv-5m', warm.csv, 'requests', 600_000) },
+				{ id: 'csv-5m/diy-n8n', dataset: 'csv-5m', label: 'DIY: HTTP Request (file) → Extract From File → Summarize', role: 'diy', where: 'n8n', run: inN8n('diy-csv', 'csv-5m', warm.csv, 'requests', 600_000) },
 			);
 		}
 	}
+
+	// A trigger's first full export of a large set spread over polls (Max Rows per Poll 50,000):
+	// how many polls, and each poll's time and peak memory.
+	const triggerSet = args.quick ? 'csv-100k' : 'csv-1m';
+	cases.push({
+		id: `${triggerSet}/trigger-polls-harness`,
+		dataset: triggerSet,
+		label: '4me Trigger, A Full Export First, Max Rows per Poll 50,000 (n8n-core TriggersAndPollers), poll after poll',
+		role: 'extra',
+		where: 'harness',
+		run: (id: string) =>
+			runChild<Record<string, unknown>>('trigger-case.ts', { apiUrl: `${origin}/4me/${triggerSet}/v1`, warmupApiUrl: `${origin}/4me/csv-1k/v1`, maxRowsPerPoll: 50_000, maxPolls: 200 }, 900_000, undefined, id),
+	});
 
 	// The engine streaming rows without keeping them: its first-row time (polling report), and on
 	// the big file how much of the gap to the floor is the cost of keeping a million rows.
