@@ -314,8 +314,15 @@ export function readSampleSize(options: IDataObject): number {
 	return typeof options.sampleSize === 'number' && options.sampleSize > 0 ? options.sampleSize : DEFAULT_SAMPLE_SIZE;
 }
 
-// A poll leaves this much of n8n's poll budget for downloading and emitting.
+// A poll leaves this much of n8n's poll budget for downloading and emitting (at most half of it:
+// the durable scheduler gives a poll 36 s by default).
 export const POLL_BUDGET_RESERVE_MS = 60_000;
+
+/** The time n8n gives one poll (its durable scheduler says; else none is set), and what a poll keeps of it for downloads and emitting. */
+export function pollBudget(ctx: IPollFunctions): { budgetMs?: number; reserveMs: number } {
+	const budgetMs = typeof ctx.getPollBudgetMs === 'function' ? ctx.getPollBudgetMs() : undefined;
+	return { budgetMs, reserveMs: budgetMs === undefined ? POLL_BUDGET_RESERVE_MS : Math.min(POLL_BUDGET_RESERVE_MS, budgetMs / 2) };
+}
 const DEFAULT_MAX_WAIT_MINUTES = 4;
 
 export function maxWaitPerPollOption(provider: string): INodeProperties {
@@ -347,6 +354,6 @@ export function maxWaitPerPollMs(ctx: IPollFunctions, options: IDataObject): num
 		typeof options.maxWaitMinutes === 'number' && options.maxWaitMinutes > 0
 			? options.maxWaitMinutes * 60_000
 			: DEFAULT_MAX_WAIT_MINUTES * 60_000;
-	const budget = typeof ctx.getPollBudgetMs === 'function' ? ctx.getPollBudgetMs() - POLL_BUDGET_RESERVE_MS : chosen;
-	return Math.max(1, Math.min(chosen, budget));
+	const { budgetMs, reserveMs } = pollBudget(ctx);
+	return Math.max(1, Math.min(chosen, budgetMs === undefined ? chosen : budgetMs - reserveMs));
 }

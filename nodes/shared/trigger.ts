@@ -4,7 +4,7 @@ import type { IDataObject, INodeExecutionData, IPollFunctions } from 'n8n-workfl
 import { NodeApiError } from 'n8n-workflow';
 
 import { cancelSignalOf, setDeadline } from './cancel';
-import { applyEngineOptions, DEFAULT_MAX_ROWS_PER_POLL, POLL_BUDGET_RESERVE_MS } from './description';
+import { applyEngineOptions, DEFAULT_MAX_ROWS_PER_POLL, pollBudget } from './description';
 import type { DownloadOptions } from './download';
 import { asNodeError } from './errors';
 import { finishJob, jobLabel, readJobRows, startOrJoin, streamJobRows, type ExportJob, type FinishedJob } from './exportJob';
@@ -148,7 +148,8 @@ export async function pollIncremental<Request>(
 
 	const deadline = Date.now() + trigger.maxWaitMs;
 	// Requests and downloads may still wait (Retry-After) within the time n8n gives a poll to finish.
-	setDeadline(ctx, deadline + POLL_BUDGET_RESERVE_MS);
+	const { budgetMs, reserveMs } = pollBudget(ctx);
+	setDeadline(ctx, budgetMs === undefined ? deadline + reserveMs : Date.now() + budgetMs);
 	const emitted: Row[] = [];
 	const maxRows = readMaxRowsPerPoll(trigger.maxRowsPerPoll ?? options.maxRowsPerPoll);
 	let request: Request | undefined = state.pendingJob ? undefined : await trigger.requestAfter(state[key]);
