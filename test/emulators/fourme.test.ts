@@ -408,6 +408,19 @@ describe('4me emulator: faults', () => {
 		assert.deepEqual(states, ['queued', 'processing', 'processing', 'processing', 'processing', 'processing']);
 	});
 
+	it('releaseJobs: running jobs (held by neverFinish, or by their count of polls) finish on their next poll', async () => {
+		emu.faults.neverFinish();
+		const held = await createExport(emu, { type: 'sites' });
+		emu.faults.pollsUntilDone(50);
+		const slow = await createExport(emu, { type: 'sites' });
+		assert.equal(String((await poll(emu, held)).body.state), 'queued');
+		assert.equal(String((await poll(emu, held)).body.state), 'processing');
+		assert.equal(String((await poll(emu, slow)).body.state), 'queued');
+		emu.releaseJobs();
+		assert.equal(String((await poll(emu, held)).body.state), 'done');
+		assert.equal(String((await poll(emu, slow)).body.state), 'done');
+	});
+
 	it('bom and shuffleColumns change the file', async () => {
 		emu.faults.bom(true);
 		emu.faults.shuffleColumns(true);

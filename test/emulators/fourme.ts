@@ -189,6 +189,8 @@ export interface FourMeEmulator {
 	jobs: FourMeExportJob[];
 	/** Import jobs in creation order. */
 	imports: FourMeImportJob[];
+	/** Every export job still running (held by `faults.neverFinish()`, or by its count of polls) finishes on its next status poll. */
+	releaseJobs(): void;
 	close(): Promise<void>;
 }
 
@@ -2004,6 +2006,12 @@ export async function startFourMeEmulator(options: FourMeEmulatorOptions = {}): 
 		requests: state.requests,
 		jobs: state.jobList,
 		imports: state.importList,
+		releaseJobs: () => {
+			for (const runtime of state.jobs.values()) {
+				runtime.plan.neverFinish = false;
+				runtime.plan.pendingPolls = 0;
+			}
+		},
 		close: async () => {
 			await Promise.all([servers.api.close(), servers.storage.close()]);
 		},
