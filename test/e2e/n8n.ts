@@ -12,11 +12,11 @@ const run = promisify(execFile);
 export const N8N_VERSION = '2.41.1';
 const root = resolve(__dirname, '../..');
 // Cached between local runs, ignored by git; CI starts without it.
-const installDir = join(root, '.n8n-e2e', `n8n-${N8N_VERSION}`);
+export const installDir = join(root, '.n8n-e2e', `n8n-${N8N_VERSION}`);
 const readyMarker = join(installDir, '.ready');
-const n8nBin = join(installDir, 'node_modules', 'n8n', 'bin', 'n8n');
+export const n8nBin = join(installDir, 'node_modules', 'n8n', 'bin', 'n8n');
 // The Node the tests run under (24, from the `node` devDependency) is the one n8n runs under.
-const pathWithOurNode = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+export const pathWithOurNode = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 
 /**
  * Installs n8n once (about 6 minutes): without install scripts (the Kafka node's downloads from
@@ -264,7 +264,7 @@ export class RunningN8n {
 	}
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
 	return new Promise((resolvePromise, reject) => {
 		const server = createServer();
 		server.once('error', reject);
