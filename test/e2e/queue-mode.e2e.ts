@@ -88,8 +88,9 @@ describe('queue mode: a main, two workers, Redis and PostgreSQL', () => {
 			startRebillyEmulator({ seed: false, rateLimit: false, pollsUntilDone: 2, signedLink: false }),
 			// Jobs of 150 objects: several exports make a chain.
 			startAnduinIdmEmulator({ jobSizeLimit: 150, seed: false }),
-			startFourMeEmulator(),
-			// Its jobs run until the test lets them finish (releaseJobs).
+			// Its exports finish on their first status check, unless the test holds one (neverFinish).
+			startFourMeEmulator({ pollsUntilDone: 0 }),
+			// Its exports run until the test lets them finish (releaseJobs).
 			startFourMeEmulator({ pollsUntilDone: 1_000_000 }),
 		]);
 		fourme.records.generate('requests', 400);
@@ -465,8 +466,11 @@ describe('queue mode: a main, two workers, Redis and PostgreSQL', () => {
 		console.log(`# durable: rows posted ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart; exports started after it: ${fourmeDurable.jobs.length - jobsAtKill}`);
 		assert.deepEqual(postedIds('durable').sort(), expected, 'every changed request once');
 		assert.equal(fourmeDurable.jobs.length, jobsAtKill, 'the export in the cursor was resumed, none started after the restart');
-		// The other trigger's position (static data, saved when it emitted) became its durable cursor.
+		// The other trigger's position (static data, saved when it emitted) became its durable cursor:
+		// the change comes once, also after a poll of the restarted main (from the cursor n8n kept).
 		await waitUntil(() => postedIds('default').length > defaultPosted, 'the changed request from the other trigger', seconds(90), () => cluster.logs());
+		await waitUntil(() => fourmeDefault.jobs.some((job) => job.createdAt.getTime() > restartedAt && job.completedAt), 'a poll of the other trigger after the restart', seconds(75), () => cluster.logs());
+		await waitUntil(async () => (await cluster.executions(['qTriggerDefault'])).every((row) => !['new', 'running'].includes(row.status)) && pollLines(cluster.main!).length >= 2, 'its executions to end', seconds(30));
 		assert.deepEqual(postedIds('default').slice(defaultPosted), changedForDefault, 'the change once, nothing else again');
 		for (const worker of cluster.workers) assert.deepEqual(pollLines(worker), [], `${worker.name} did not poll`);
 	});
