@@ -7,6 +7,8 @@
 //   download     undici GET of the file(s), bytes discarded or written to a file (the plain download)
 //   floor        undici streaming into papaparse (CSV; a zip's entries through zlib) or a line
 //                splitter + JSON.parse (JSON Lines), counting rows; nothing kept
+//   floor-keep   the same, keeping every row as a plain object in one array (papaparse's header
+//                mode; JSON Lines: the parsed objects): the least a row mode can cost
 //   engine       the shared engine's filesToRows (download + parse + one n8n item per row), no n8n
 //   stream       the shared engine's openDownload + parseFile, rows counted, not kept (first-row time)
 //   node         the built 4me node, executed by n8n-core's WorkflowExecute (test/helpers/n8n.ts)
@@ -26,7 +28,7 @@ export interface FileRef {
 
 export type CaseSpec =
 	| { kind: 'download'; files: FileRef[]; sink: 'discard' | 'file'; warmup: FileRef[] }
-	| { kind: 'floor'; format: 'csv' | 'jsonl' | 'zip'; files: FileRef[]; warmup: FileRef[] }
+	| { kind: 'floor' | 'floor-keep'; format: 'csv' | 'jsonl' | 'zip'; files: FileRef[]; warmup: FileRef[] }
 	| { kind: 'engine' | 'stream'; format: 'csv' | 'jsonl' | 'zip'; files: FileRef[]; warmup: FileRef[] }
 	| { kind: 'node'; apiUrl: string; warmupApiUrl: string; types: string[]; output: 'rows' | 'file' }
 	| { kind: 'mews-node'; apiUrl: string; warmupApiUrl: string };
@@ -74,27 +76,34 @@ async function download(files: FileRef[], sink: 'discard' | 'file'): Promise<Cas
 // ---------------------------------------------------------------------------------------------
 // Floor
 
-/** papaparse's own stream reader, array mode, counting records (header row excluded). */
-async function countCsv(stream: Readable): Promise<number> {
+/** Rows a floor keeps (floor-keep), or undefined when it only counts them. */
+type Kept = unknown[] | undefined;
+
+/**
+ * papaparse's own stream reader, counting records (header row excluded): array mode, or, to keep
+ * them, header mode (one plain object per record, keyed by the header).
+ */
+async function countCsv(stream: Readable, kept: Kept): Promise<number> {
 	const { default: Papa } = await import('papaparse');
 	stream.setEncoding('utf8');
 	return await new Promise<number>((resolve, reject) => {
 		let records = 0;
 		Papa.parse(stream as unknown as File, {
-			header: false,
+			header: kept !== undefined,
 			delimiter: ',',
 			newline: '\n',
 			skipEmptyLines: true,
-			chunk: (results: Papa.ParseResult<string[]>) => {
+			chunk: (results: Papa.ParseResult<unknown>) => {
 				records += results.data.length;
+				if (kept) for (const row of results.data) kept.push(row);
 			},
-			complete: () => resolve(records - 1),
+			complete: () => resolve(kept ? records : records - 1),
 			error: (error: Error) => reject(error),
 		});
 	});
 }
 
-async function countJsonLines(stream: Readable): Promise<number> {
+async function countJsonLines(stream: Readable, kept: Kept): Promise<number> {
 	stream.setEncoding('utf8');
 	let rows = 0;
 	let pending = '';
@@ -103,7 +112,8 @@ async function countJsonLines(stream: Readable): Promise<number> {
 		let start = 0;
 		for (let end = pending.indexOf('\n', start); end >= 0; end = pending.indexOf('\n', start)) {
 			if (end > start) {
-				JSON.parse(pending.slice(start, end));
+				const record: unknown = JSON.parse(pending.slice(start, end));
+				kept?.push(record);
 				rows++;
 			}
 			start = end + 1;
@@ -111,14 +121,14 @@ async function countJsonLines(stream: Readable): Promise<number> {
 		pending = pending.slice(start);
 	}
 	if (pending.trim()) {
-		JSON.parse(pending);
+		kept?.push(JSON.parse(pending));
 		rows++;
 	}
 	return rows;
 }
 
 /** Reads a zip's central directory from the downloaded archive and streams each entry through zlib into papaparse. */
-async function countZip(archive: Buffer): Promise<number> {
+async function countZip(archive: Buffer, kept: Kept): Promise<number> {
 	let end = archive.length - 22;
 	while (end >= 0 && archive.readUInt32LE(end) !== 0x06054b50) end--;
 	if (end < 0) throw new Error('not a zip');
@@ -137,20 +147,21 @@ async function countZip(archive: Buffer): Promise<number> {
 		const compressed = archive.subarray(dataStart, dataStart + compressedSize);
 		const source = Readable.from([compressed]);
 		const stream = method === 8 ? source.pipe(createInflateRaw()) : source;
-		rows += await countCsv(stream);
+		rows += await countCsv(stream, kept);
 	}
 	return rows;
 }
 
-async function floor(format: 'csv' | 'jsonl' | 'zip', files: FileRef[]): Promise<CaseResult> {
+async function floor(format: 'csv' | 'jsonl' | 'zip', files: FileRef[], keep: boolean): Promise<{ result: CaseResult; keep?: unknown }> {
+	const kept: Kept = keep ? [] : undefined;
 	let rows = 0;
 	for (const file of files) {
 		const { body } = await undiciGet(file.url);
-		if (format === 'csv') rows += await countCsv(body);
-		else if (format === 'jsonl') rows += await countJsonLines(body);
-		else rows += await countZip(Buffer.from(await body.arrayBuffer()));
+		if (format === 'csv') rows += await countCsv(body, kept);
+		else if (format === 'jsonl') rows += await countJsonLines(body, kept);
+		else rows += await countZip(Buffer.from(await body.arrayBuffer()), kept);
 	}
-	return { rows };
+	return { result: { rows }, keep: kept };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +253,8 @@ async function runOnce(spec: CaseSpec, warm: boolean): Promise<{ result: CaseRes
 		case 'download':
 			return { result: await download(warm ? spec.warmup : spec.files, spec.sink) };
 		case 'floor':
-			return { result: await floor(spec.format, warm ? spec.warmup : spec.files) };
+		case 'floor-keep':
+			return await floor(spec.format, warm ? spec.warmup : spec.files, spec.kind === 'floor-keep');
 		case 'engine':
 			return await engineRows(spec.format, warm ? spec.warmup : spec.files);
 		case 'stream':

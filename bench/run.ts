@@ -180,6 +180,15 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		const big = set.rows >= 1_000_000;
 		cases.push(
 			{ id: `${id}/floor`, dataset: id, label: format === 'zip' ? 'floor: undici → zlib → papaparse, count' : 'floor: undici → papaparse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format, files, warmup }) },
+			{
+				id: `${id}/floor-keep`,
+				dataset: id,
+				label: format === 'zip' ? 'floor, rows kept: undici → zlib → papaparse (header mode), objects in an array' : 'floor, rows kept: undici → papaparse (header mode), objects in an array',
+				role: 'floor',
+				where: 'process',
+				run: child({ kind: 'floor-keep', format, files, warmup }),
+			},
+			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', run: child({ kind: 'stream', format, files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format, files, warmup }) },
 			{
 				id: `${id}/ours-rows-harness`,
@@ -212,6 +221,8 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		const big = sets[id].rows >= 1_000_000;
 		cases.push(
 			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/floor-keep`, dataset: id, label: 'floor, rows kept: undici → line splitter + JSON.parse, objects in an array', role: 'floor', where: 'process', run: child({ kind: 'floor-keep', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', run: child({ kind: 'stream', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
 			{
 				id: `${id}/ours-rows-harness`,
@@ -275,19 +286,6 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		run: (id: string) =>
 			runChild<Record<string, unknown>>('trigger-case.ts', { apiUrl: `${origin}/4me/${triggerSet}/v1`, warmupApiUrl: `${origin}/4me/csv-1k/v1`, maxRowsPerPoll: 50_000, maxPolls: 200 }, 900_000, undefined, id),
 	});
-
-	// The engine streaming rows without keeping them: its first-row time (polling report), and on
-	// the big file how much of the gap to the floor is the cost of keeping a million rows.
-	for (const id of args.quick ? ['csv-100k'] : ['csv-100k', 'csv-1m']) {
-		cases.push({
-			id: `${id}/engine-stream`,
-			dataset: id,
-			label: 'engine only: openDownload + parseFile, rows not kept',
-			role: 'extra',
-			where: 'process',
-			run: child({ kind: 'stream', format: 'csv', files: fileRefs(origin, sets[id]), warmup: fileRefs(origin, sets['csv-1k']) }),
-		});
-	}
 
 	const binarySets = args.quick ? ['csv-100k'] : ['csv-100k', 'csv-500k', 'csv-1m', 'csv-5m'];
 	for (const id of binarySets) {
