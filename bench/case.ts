@@ -197,6 +197,15 @@ async function engineRows(format: 'csv' | 'jsonl' | 'zip', files: FileRef[]): Pr
 	return { result: { rows: items.length, items: items.length }, keep: items };
 }
 
+/**
+ * The 4me node's options, as a mode that hands rows on and drops them would pass them: values not
+ * shared between rows (sharing saves memory only for rows that are kept).
+ */
+function streamParseOptions(format: 'csv' | 'jsonl' | 'zip') {
+	const options = engineParseOptions(format);
+	return 'csv' in options ? { ...options, csv: { ...options.csv, shareValues: false } } : options;
+}
+
 async function engineStream(format: 'csv' | 'jsonl' | 'zip', files: FileRef[]): Promise<CaseResult> {
 	const { openDownload } = (await import(join(engineDir, 'download.ts'))) as typeof import('../nodes/shared/download');
 	const { parseFile } = (await import(join(engineDir, 'parse', 'index.ts'))) as typeof import('../nodes/shared/parse');
@@ -205,7 +214,7 @@ async function engineStream(format: 'csv' | 'jsonl' | 'zip', files: FileRef[]): 
 	let rows = 0;
 	for (const file of files) {
 		const opened = await openDownload(engineContext() as never, file.url, { expectedBytes: file.size });
-		for await (const batch of parseFile({ chunks: opened.chunks, contentType: opened.contentType, fileName: file.name }, engineParseOptions(format))) {
+		for await (const batch of parseFile({ chunks: opened.chunks, contentType: opened.contentType, fileName: file.name }, streamParseOptions(format))) {
 			firstRowMs ??= performance.now() - started;
 			rows += batch.length;
 		}

@@ -12,6 +12,12 @@ export interface CsvOptions {
 	tags?: Row;
 	/** Rows with more or fewer values than the header: an error (default), or kept (extra values in `_extra`). */
 	raggedRows?: 'fail' | 'keep';
+	/**
+	 * A column's repeated values as one shared string each (default): less memory for rows that are
+	 * kept (n8n keeps a node's items until the workflow ends), at a fifth of the parsing time. Rows
+	 * handed on in batches and dropped read faster without (false).
+	 */
+	shareValues?: boolean;
 }
 
 const TAB = 9;
@@ -115,7 +121,8 @@ class RowBuilder {
 		this.emptyRow = { ...this.options.tags };
 		for (const name of header) this.emptyRow[name] = '';
 		const strip = this.options.stripInjectionGuard === true;
-		this.columns = header.map(() => new ColumnValues(strip));
+		const share = this.options.shareValues !== false;
+		this.columns = header.map(() => new ColumnValues(strip, share));
 	}
 
 	private detectLayout(text: string) {
@@ -212,9 +219,14 @@ const SHARED_VALUES_LIMIT = 1000;
  * would keep the whole text alive.
  */
 class ColumnValues {
-	private shared: Map<string, string> | undefined = new Map();
+	private shared: Map<string, string> | undefined;
 
-	constructor(private readonly stripInjectionGuard: boolean) {}
+	constructor(
+		private readonly stripInjectionGuard: boolean,
+		share: boolean,
+	) {
+		if (share) this.shared = new Map();
+	}
 
 	value(raw: string): string {
 		const shared = this.shared;
