@@ -89,27 +89,29 @@ class RowBuilder {
 			this.detectLayout(text);
 			this.papa = new PapaStream(this.delimiter as string, this.newline);
 		}
-		let records = this.papa.parse(text, last);
-		if (this.papa.quoteNeverClosed) {
-			// The last record is the one whose quote is never closed.
-			const before = this.count + Math.max(0, records.length - (this.header ? 1 : 2));
-			throw new BrokenFileError(`The CSV file ends inside a quoted value (a quote is never closed after data row ${before})`);
-		}
-		if (!this.header) {
-			if (!records.length) return [];
-			this.setHeader(uniqueNames(records[0]));
-			records = records.slice(1);
-		}
-		const rows = new Array<Row>(records.length);
-		for (let r = 0; r < records.length; r++) {
-			if (records[r].length !== this.width && this.options.raggedRows !== 'keep') {
+		const records = this.papa.parse(text, last);
+		// The last record is then the one whose quote is never closed: the rows before it first.
+		const complete = this.papa.quoteNeverClosed ? records.length - 1 : records.length;
+		const rows: Row[] = [];
+		for (let r = 0; r < complete; r++) {
+			const values = records[r];
+			// A blank line (papaparse's skipEmptyLines, without its copy of every batch).
+			if (values.length === 1 && values[0] === '') continue;
+			if (!this.header) {
+				this.setHeader(uniqueNames(values));
+				continue;
+			}
+			if (values.length !== this.width && this.options.raggedRows !== 'keep') {
 				throw new BrokenFileError(
-					`Data row ${this.count + r + 1} of the CSV file has ${records[r].length} values, but its header has ${this.width} columns: the file is damaged (a broken line, or a value that should have been quoted)`,
+					`Data row ${this.count + 1} of the CSV file has ${values.length} values, but its header has ${this.width} columns: the file is damaged (a broken line, or a value that should have been quoted)`,
 				);
 			}
-			rows[r] = this.toRow(records[r]);
+			rows.push(this.toRow(values));
+			this.count++;
 		}
-		this.count += records.length;
+		if (this.papa.quoteNeverClosed) {
+			throw new BrokenFileError(`The CSV file ends inside a quoted value (a quote is never closed after data row ${this.count})`);
+		}
 		return rows;
 	}
 
@@ -179,7 +181,6 @@ class PapaStream {
 			header: false,
 			delimiter,
 			newline,
-			skipEmptyLines: true,
 			// Called synchronously while a text is fed (once more at the end).
 			chunk: (results) => {
 				this.records = this.records.length ? this.records.concat(results.data) : results.data;
