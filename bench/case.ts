@@ -10,7 +10,8 @@
 //   floor-keep   the same, keeping every row as a plain object in one array (papaparse's header
 //                mode; JSON Lines: the parsed objects): the least a row mode can cost
 //   engine       the shared engine's filesToRows (download + parse + one n8n item per row), no n8n
-//   stream       the shared engine's openDownload + parseFile, rows counted, not kept (first-row time)
+//   stream       the shared engine's openDownload + parseFile, rows counted, not kept (CSV values not
+//                shared, as a mode that hands rows on reads them; first-row time)
 //   node         the built 4me node, executed by n8n-core's WorkflowExecute (test/helpers/n8n.ts)
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
