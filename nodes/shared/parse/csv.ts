@@ -23,25 +23,29 @@ export interface CsvOptions {
 const TAB = 9;
 const GUARDED = new Set(['=', '+', '-', '@']);
 
+/** The least text handed to papaparse at a time (the end of the file aside; tests pass less). */
+const MIN_FEED_CHARS = 32 * 1024;
+
 /**
  * Streams CSV text into row objects keyed by the header row, in batches (about one per network
  * chunk). The text goes into one papaparse stream, which keeps a record cut across chunks (a
  * quoted line break, a quote, a CRLF or a character split between them) until its end arrives.
  * The UTF-8 BOM is dropped by the decoder.
  */
-export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}): AsyncGenerator<Row[]> {
+export async function* parseCsv(chunks: ByteChunks, options: CsvOptions = {}, minFeedChars = MIN_FEED_CHARS): AsyncGenerator<Row[]> {
 	const decoder = new Utf8Text();
 	const records = new RowBuilder(options);
 	// papaparse reads the unfinished record it holds again with every text it is given, so text is
 	// held back until it is at least as long as that record: a record cut across many chunks then
-	// costs a few times its length, not its length per chunk.
+	// costs a few times its length, not its length per chunk. Small chunks (zlib's are 16 KB) are
+	// gathered too: papaparse sets up a parser per text.
 	let held: string[] = [];
 	let heldChars = 0;
 	for await (const chunk of chunks) {
 		const text = decoder.decode(chunk);
 		held.push(text);
 		heldChars += text.length;
-		if (heldChars >= records.pendingChars) {
+		if (heldChars >= records.pendingChars && heldChars >= minFeedChars) {
 			const rows = records.parse(held.length === 1 ? held[0] : held.join(''));
 			held = [];
 			heldChars = 0;
