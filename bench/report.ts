@@ -217,7 +217,7 @@ function ratioLines(report: RunReport): string[] {
 	}
 	lines.push(
 		'',
-		'Rows per second relative to two floors, both with no n8n: *floor* counts rows (papaparse in array mode, or for JSON Lines a line splitter + JSON.parse), the most a streaming mode can reach; *floor that keeps rows* also keeps each row as a plain object in one array (papaparse\'s header mode; JSON Lines: the parsed objects), the least a row mode can cost. DIY / node > 1: the node is faster; node / DIY < 1: the node needs less memory.',
+		'Rows per second relative to two floors, both with no n8n: *floor* counts rows (papaparse in array mode, or for JSON Lines a line splitter + JSON.parse), the most a streaming mode can reach; *floor that keeps rows* also keeps each row as a plain object in one array (keyed by the header row; JSON Lines: the parsed objects), the least a row mode can cost. DIY / node > 1: the node is faster; node / DIY < 1: the node needs less memory.',
 	);
 	return lines;
 }

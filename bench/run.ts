@@ -183,7 +183,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 			{
 				id: `${id}/floor-keep`,
 				dataset: id,
-				label: format === 'zip' ? 'floor, rows kept: undici → zlib → papaparse (header mode), objects in an array' : 'floor, rows kept: undici → papaparse (header mode), objects in an array',
+				label: format === 'zip' ? 'floor, rows kept: undici → zlib → papaparse → an object per row, in an array' : 'floor, rows kept: undici → papaparse → an object per row, in an array',
 				role: 'floor',
 				where: 'process',
 				run: child({ kind: 'floor-keep', format, files, warmup }),
@@ -221,7 +221,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		const big = sets[id].rows >= 1_000_000;
 		cases.push(
 			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
-			{ id: `${id}/floor-keep`, dataset: id, label: 'floor, rows kept: undici → line splitter + JSON.parse, objects in an array', role: 'floor', where: 'process', run: child({ kind: 'floor-keep', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/floor-keep`, dataset: id, label: 'floor, rows kept: undici → line splitter + JSON.parse, the objects in an array', role: 'floor', where: 'process', run: child({ kind: 'floor-keep', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', run: child({ kind: 'stream', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
 			{
