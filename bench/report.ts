@@ -187,6 +187,7 @@ function targets(report: RunReport): TargetRow[] {
 			met: slowdown === undefined ? undefined : slowdown <= 1.2,
 		});
 	}
+	for (const row of batchTargets(report)) rows.push(row);
 	const fileCases = report.cases.filter((c) => c.role === 'ours-file' && c.where === 'n8n' && c.status === 'ok');
 	if (fileCases.length > 1) {
 		const growths = fileCases.map((c) => `${fixed((c.bytes ?? 0) / MB, 0)} MB → ${int(c.peakGrowthMB)} MB`).join(', ');
@@ -194,6 +195,79 @@ function targets(report: RunReport): TargetRow[] {
 		rows.push({ target: 'binary (real n8n): peak growth flat as the file grows (max − min < 100 MB)', measured: growths, met: spread < 100 });
 	}
 	return rows;
+}
+
+/** Output "Rows in Batches to a Sub-Workflow" (real n8n): bounded memory, flat as the export grows, every row once. */
+function batchTargets(report: RunReport): TargetRow[] {
+	const rows: TargetRow[] = [];
+	const batchCases = report.cases.filter((c) => c.role === 'ours-batches');
+	if (!batchCases.length) return rows;
+	for (const c of batchCases) {
+		rows.push({
+			target: `${c.dataset}: batches of ${c.id.includes('-10000-') ? '10,000' : '1,000'} — peak growth < 300 MB, every row counted once (real n8n)`,
+			measured: c.status === 'ok' ? `${int(c.peakGrowthMB)} MB, ${int(c.rows)} rows, each once` : `failed: ${noteText(c.note) ?? ''}`,
+			met: c.status === 'ok' ? (c.peakGrowthMB ?? Infinity) < 300 : false,
+		});
+	}
+	for (const size of ['1000', '10000']) {
+		const small = find(report, `csv-1m/ours-batches-${size}-n8n`);
+		const large = find(report, `csv-5m/ours-batches-${size}-n8n`);
+		if (!small || !large) continue;
+		const spread = Math.abs((large.peakGrowthMB ?? 0) - (small.peakGrowthMB ?? 0));
+		rows.push({
+			target: `batches of ${size === '1000' ? '1,000' : '10,000'}: peak growth flat from 1M to 5M rows (difference < 100 MB)`,
+			measured: `${int(small.peakGrowthMB)} MB → ${int(large.peakGrowthMB)} MB`,
+			met: spread < 100,
+		});
+	}
+	return rows;
+}
+
+/** Batches against row mode and DIY, per million rows, with what n8n stored; the trigger's polls. */
+function largeExportLines(report: RunReport): string[] {
+	const batchCases = report.cases.filter((c) => c.role === 'ours-batches');
+	const trigger = report.cases.find((c) => c.id.endsWith('/trigger-polls-harness'));
+	if (!batchCases.length && !trigger) return [];
+	const lines = ['', '#### Large exports: rows in batches to a sub-workflow, and a trigger over several polls', ''];
+	if (batchCases.length) {
+		lines.push(
+			'The sub-workflow posts the ids of its batch to the bench server (one HTTP Request, Execute Once), which checks that every row came once. *s per 1M rows*: the run\'s time scaled to a million rows; *stored*: how much n8n\'s SQLite database grew (it stores every sub-workflow execution with its input, even with saving successful executions off).',
+			'',
+			'| data set | case | time s | s per 1M rows | batches | peak growth MB | stored MB | stored KB per 1,000 rows |',
+			'|---|---|---:|---:|---:|---:|---:|---:|',
+		);
+		const related = report.cases.filter((c) => c.where === 'n8n' && (c.role === 'ours-batches' || ((c.role === 'ours-rows' || c.role === 'diy') && batchCases.some((b) => b.dataset === c.dataset))));
+		for (const c of related) {
+			const run = (c.runs[0] ?? {}) as { batches?: number; databaseGrowthMB?: number };
+			const set = report.dataSets.find((one) => one.id === c.dataset);
+			if (c.status !== 'ok') {
+				lines.push(`| ${c.dataset} | ${c.label} | **failed**: ${noteText(c.note) ?? ''} | | | | | |`);
+				continue;
+			}
+			const perMillion = c.seconds && set ? (c.seconds * 1e6) / set.rows : undefined;
+			const stored = run.databaseGrowthMB;
+			const perThousand = stored !== undefined && set ? (stored * 1024 * 1000) / set.rows : undefined;
+			lines.push(`| ${c.dataset} | ${c.label} | ${fixed(c.seconds)} | ${fixed(perMillion, 1)} | ${run.batches ?? '—'} | ${int(c.peakGrowthMB)} | ${fixed(stored, 0)} | ${c.role === 'ours-batches' ? fixed(perThousand, 0) : '—'} |`);
+		}
+	}
+	if (trigger) {
+		const run = (trigger.runs[0] ?? {}) as { polls?: number; perPoll?: Array<{ rows: number; seconds: number; peakGrowthMB: number; peakRssMB: number }> };
+		const polls = run.perPoll ?? [];
+		lines.push('', `**${trigger.label}**, ${trigger.dataset}:`);
+		if (trigger.status !== 'ok' || !polls.length) {
+			lines.push(`failed: ${noteText(trigger.note) ?? ''}`);
+		} else {
+			const times = polls.map((one) => one.seconds);
+			lines.push(
+				`${run.polls} polls, ${int(trigger.rows)} rows in all (each once), one export. A poll's time ${fixed(Math.min(...times))}–${fixed(Math.max(...times))} s (each poll reads the file again past the rows already emitted, so later polls take longer); peak RSS of the polling process ${int(Math.min(...polls.map((one) => one.peakRssMB)))}–${int(Math.max(...polls.map((one) => one.peakRssMB)))} MB, a poll's own peak growth at most ${int(Math.max(...polls.map((one) => one.peakGrowthMB)))} MB.`,
+				'',
+				'| poll | rows | time s | peak RSS MB |',
+				'|---:|---:|---:|---:|',
+				...polls.map((one, index) => `| ${index + 1} | ${int(one.rows)} | ${fixed(one.seconds)} | ${int(one.peakRssMB)} |`),
+			);
+		}
+	}
+	return lines;
 }
 
 /** ours/floor (rows per second) and DIY/ours (time, peak growth) for every data set with rows. */
@@ -289,6 +363,7 @@ function markdown(report: RunReport, plot: Plot): string {
 	lines.push('| target | measured | met |', '|---|---|:---:|');
 	for (const row of targets(report)) lines.push(`| ${row.target} | ${row.measured} | ${row.met === undefined ? '—' : row.met ? 'yes' : '**no**'} |`);
 	lines.push('', ...ratioLines(report));
+	lines.push(...largeExportLines(report));
 	const groups = [...new Set(report.cases.map((c) => c.dataset))];
 	for (const dataset of groups) {
 		const set = report.dataSets.find((s) => s.id === dataset);

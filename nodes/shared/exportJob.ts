@@ -304,7 +304,9 @@ async function sendJobRows<Request>(
 	window: RowWindow,
 ): Promise<void> {
 	const ref = { id: finished.id, label: jobLabel(job, finished.id), resumeHint: job.resumeHint(finished.id) };
-	await batches.sendJob(ref, window.skip, finished.done.files.length, (sink) => streamJobRows(ctx, job, finished, output.download, window, sink));
+	// A batch's rows are dropped once the sub-workflow has them: sharing repeated values would only cost time.
+	const read = (sink: RowSink) => streamJobRows(ctx, job, finished, output.download, window, sink, { rowsKept: false });
+	await batches.sendJob(ref, window.skip, finished.done.files.length, read);
 }
 
 /** Every row of a finished job's files (after Start at Row, up to Max Rows), as items. */
@@ -334,8 +336,9 @@ export async function streamJobRows<Request>(
 	download: OutputSpec['download'],
 	window: RowWindow,
 	sink: RowSink,
+	{ rowsKept = true }: { rowsKept?: boolean } = {},
 ): Promise<void> {
-	const parse = job.parse ?? {};
+	const parse: ParseOptions = rowsKept ? (job.parse ?? {}) : { ...job.parse, csv: { ...job.parse?.csv, shareValues: false } };
 	if (finished.done.rows) {
 		let position = 0;
 		for await (const batch of finished.done.rows()) {
