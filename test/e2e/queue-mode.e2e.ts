@@ -6,6 +6,7 @@
 //     every row arrives exactly once, and both workers ran executions (their own logs say which);
 //   - the providers' concurrency rules across workers: Mews runs one export per entity type,
 //     Anduin one job per user; the node's "If an Export Is Already Running" (Wait / Fail);
+//   - rows in batches to a sub-workflow, run in the worker that runs the export;
 //   - the 4me Trigger: polled by the main only; its position survives a SIGKILL of the main, with
 //     n8n's default static data and with durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED).
 // Waits are bounded and scaled by E2E_TIMEOUT_SCALE; E2E_KEEP_LOGS=1 keeps the processes' logs.
@@ -63,6 +64,29 @@ function webhookWorkflow(id: string, path: string, exportNode: NodeSpec, more: A
 }
 
 const sortedIds = (rows: Row[], field: string) => rows.map((row) => String(row[field])).sort();
+
+/** A sub-workflow that posts the batch it gets (its number and ids) to `url`, once per batch. */
+function countBatchWorkflow(id: string, url: string) {
+	return {
+		id,
+		name: `queue e2e ${id}`,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{ id: nodeId(), name: 'When Executed by Another Workflow', type: 'n8n-nodes-base.executeWorkflowTrigger', typeVersion: 1.1, position: [0, 0], parameters: { inputSource: 'passthrough' } },
+			{
+				id: nodeId(),
+				name: 'Post the batch',
+				type: 'n8n-nodes-base.httpRequest',
+				typeVersion: 4.2,
+				position: [220, 0],
+				executeOnce: true,
+				parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify({ batch: $json._batch, ids: $input.all().map((item) => item.json.id) }) }}', options: {} },
+			},
+		],
+		connections: { 'When Executed by Another Workflow': { main: [[{ node: 'Post the batch', type: 'main', index: 0 }]] } },
+	};
+}
 
 describe('queue mode: a main, two workers, Redis and PostgreSQL', () => {
 	let cluster: QueueCluster;
@@ -160,11 +184,19 @@ describe('queue mode: a main, two workers, Redis and PostgreSQL', () => {
 		);
 		// (Not the object type from an expression: n8n checks required parameters, which depend on it, before the run.)
 		workflows.push(webhookWorkflow('qAnduinClients', 'anduin-same', anduinNode('clients')));
+		// Rows in batches to a sub-workflow, in a worker: the sub-workflow posts each batch's ids here.
+		workflows.push(
+			webhookWorkflow('qFourMeBatches', 'fourme-batches', {
+				...fourMeNode(['requests']),
+				parameters: { recordTypes: ['requests'], output: 'batches', workflowId: { __rl: true, mode: 'id', value: 'qCountBatch' }, batchSize: 100, options: { ...FAST, addBatchFields: true } },
+			}),
+			countBatchWorkflow('qCountBatch', `http://127.0.0.1:${(sink.address() as AddressInfo).port}/batches`),
+		);
 
 		// The trigger with n8n's default static data: active from the first start of the main.
 		workflows.push(triggerWorkflow('qTriggerDefault', 'fourMeTriggerDefault', 'default', 'now'));
 		await cluster.importWorkflows(workflows);
-		await cluster.publish([...exportWorkflows.map((workflow) => workflow.id), 'qMewsRange', 'qAnduinClients', 'qTriggerDefault']);
+		await cluster.publish([...exportWorkflows.map((workflow) => workflow.id), 'qMewsRange', 'qAnduinClients', 'qFourMeBatches', 'qCountBatch', 'qTriggerDefault']);
 		await Promise.all([cluster.startWorker(1), cluster.startWorker(2), cluster.startMain()]);
 		console.log(`# queue mode up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	});
@@ -386,21 +418,42 @@ describe('queue mode: a main, two workers, Redis and PostgreSQL', () => {
 	}
 
 	/** How long each poll of a main waited for its export ("started" to "will check again on the next poll"), in seconds. */
+	/** How long each poll waited for its export: from "4me export X started" to "4me export X: still …, will check again on the next poll" (n8n may run two polls at once: paired by export). */
 	function pollWaits(main: Proc): number[] {
 		const waits: number[] = [];
-		let startedAt: number | undefined;
+		const startedAt = new Map<string, number>();
 		for (const line of main.lines()) {
 			const at = Date.parse(String(line.metadata?.timestamp));
-			if (/^4me export \w+ started$/.test(line.message)) startedAt = at;
-			if (/will check again on the next poll$/.test(line.message) && startedAt !== undefined) {
-				waits.push((at - startedAt) / 1000);
-				startedAt = undefined;
+			const started = /^4me export (\w+) started$/.exec(line.message);
+			if (started) startedAt.set(started[1], at);
+			const again = /^4me export (\w+): still \w+, will check again on the next poll$/.exec(line.message);
+			if (again && startedAt.has(again[1])) {
+				waits.push((at - startedAt.get(again[1])!) / 1000);
+				startedAt.delete(again[1]);
 			}
 		}
 		return waits;
 	}
 
+
 	const findings: { durableJobsBeforeKill?: number; durableWaits?: number[] } = {};
+
+	it('rows in batches to a sub-workflow in a worker: the sub-workflow runs there once per batch, every row once', async () => {
+		const { status, body } = await callWebhook('fourme-batches');
+		assert.equal(status, 200, JSON.stringify(body).slice(0, 500));
+		const [summary, ...more] = body as Row[];
+		assert.equal(more.length, 0, 'one summary item');
+		assert.equal(summary.rows, 400);
+		assert.equal(summary.batches, 4);
+		const batches = posted.filter((entry) => entry.tag === 'batches').map((entry) => entry.body as { batch: number; ids: unknown[] });
+		assert.deepEqual(batches.map((batch) => batch.batch), [1, 2, 3, 4], 'one after another, each once');
+		assert.deepEqual(batches.flatMap((batch) => batch.ids.map(String)).sort(), sortedIds(fourme.records.list('requests'), 'id'), 'every request once');
+		const { byWorker } = await whoRan(['qFourMeBatches']);
+		assert.equal(byWorker[0].length + byWorker[1].length, 1, 'the export ran on a worker');
+		// n8n stores each batch's run as a sub-execution of the export ('integrated'), run by the same worker.
+		const children = await cluster.executions(['qCountBatch']);
+		assert.deepEqual(children.map((row) => `${row.mode}/${row.status}`), ['integrated/success', 'integrated/success', 'integrated/success', 'integrated/success']);
+	});
 
 	it("4me Trigger with n8n's default static data: the main polls; after a SIGKILL no row is lost or doubled, but the running export is started again", async () => {
 		// The first poll (at activation) kept "from now on"; the next one (n8n's schedule, within a
