@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
-import { ensureN8nInstalled, itemsOf, N8nInstance, packPackage } from './n8n';
+import { ensureN8nInstalled, itemsOf, n8nWithFourMeSandbox, type N8nInstance } from './n8n';
 
 const examples = resolve(__dirname, '../../examples');
 const readExample = (name: string) => JSON.parse(readFileSync(join(examples, name), 'utf8'));
@@ -25,19 +25,9 @@ describe('rows in batches to a sub-workflow, in a real n8n', () => {
 		await ensureN8nInstalled((line) => console.log(`# ${line}`));
 		emulator = await startFourMeEmulator();
 		emulator.records.generate('requests', 4_321);
-		n8n = new N8nInstance();
 		// The sub-workflow writes its files here; `n8n execute` runs the version saved as published
 		// without the publication service (which only `n8n start` sets up).
-		Object.assign(n8n.env, { N8N_RESTRICT_FILE_ACCESS_TO: outputDir, N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false' });
-		await n8n.installPackage(await packPackage(n8n.userFolder));
-		await n8n.importJson('credentials', [
-			{
-				id: 'fourMeSandbox',
-				name: '4me sandbox',
-				type: 'fourMeApi',
-				data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl },
-			},
-		]);
+		n8n = await n8nWithFourMeSandbox(emulator, { N8N_RESTRICT_FILE_ACCESS_TO: outputDir, N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false' });
 	});
 
 	after(async () => {

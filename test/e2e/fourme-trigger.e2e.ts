@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
-import { ensureN8nInstalled, itemsOf, N8nInstance, packPackage, type RunningN8n } from './n8n';
+import { ensureN8nInstalled, itemsOf, n8nWithFourMeSandbox, type N8nInstance, type RunningN8n } from './n8n';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -33,11 +33,7 @@ describe('4me Trigger in a real n8n', () => {
 			});
 		});
 		await new Promise<void>((resolvePromise) => sink.listen(0, '127.0.0.1', resolvePromise));
-		n8n = new N8nInstance();
-		await n8n.installPackage(await packPackage(n8n.userFolder));
-		await n8n.importJson('credentials', [
-			{ id: 'fourMeSandbox', name: '4me sandbox', type: 'fourMeApi', data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl } },
-		]);
+		n8n = await n8nWithFourMeSandbox(emulator);
 	});
 
 	after(async () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { startFourMeEmulator, type FourMeEmulator } from '../emulators/fourme';
-import { ensureN8nInstalled, itemsOf, N8nInstance, packPackage } from './n8n';
+import { ensureN8nInstalled, itemsOf, n8nWithFourMeSandbox, type N8nInstance } from './n8n';
 
 const examples = resolve(__dirname, '../../examples');
 const readExample = (name: string) => JSON.parse(readFileSync(join(examples, name), 'utf8'));
@@ -19,16 +19,7 @@ describe('4me node in a real n8n', () => {
 		await ensureN8nInstalled((line) => console.log(`# ${line}`));
 		emulator = await startFourMeEmulator();
 		emulator.records.generate('requests', 2_000);
-		n8n = new N8nInstance();
-		await n8n.installPackage(await packPackage(n8n.userFolder));
-		await n8n.importJson('credentials', [
-			{
-				id: 'fourMeSandbox',
-				name: '4me sandbox',
-				type: 'fourMeApi',
-				data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl },
-			},
-		]);
+		n8n = await n8nWithFourMeSandbox(emulator);
 	});
 
 	after(async () => {

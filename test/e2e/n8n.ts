@@ -185,6 +185,20 @@ export class N8nInstance {
 	}
 }
 
+/**
+ * A fresh n8n with the packed package and the credential the 4me examples use ("4me sandbox"),
+ * pointing at a 4me emulator. `env`: settings for its processes.
+ */
+export async function n8nWithFourMeSandbox(emulator: { token: string; account: string; apiUrl: string }, env: NodeJS.ProcessEnv = {}): Promise<N8nInstance> {
+	const n8n = new N8nInstance();
+	Object.assign(n8n.env, env);
+	await n8n.installPackage(await packPackage(n8n.userFolder));
+	await n8n.importJson('credentials', [
+		{ id: 'fourMeSandbox', name: '4me sandbox', type: 'fourMeApi', data: { token: emulator.token, account: emulator.account, instance: 'custom', baseUrl: emulator.apiUrl } },
+	]);
+	return n8n;
+}
+
 export const OWNER_LOGIN = { email: 'demo@example.com', password: 'Sandbox-Demo-1', firstName: 'Demo', lastName: 'User' };
 
 /** A started n8n server, driven through the REST API its editor uses. */
