@@ -119,5 +119,13 @@ describe('CSV records cut across chunks', () => {
 			{ a: '=1', b: 'x' },
 			{ a: '=1', b: 'y' },
 		]);
+		// Rows with too few or too many values keep the same shape either way.
+		const ragged = [Buffer.from('a,b,c\n1\n1,2,3,4,5\n')];
+		const shared = await rowsOf(ragged, { raggedRows: 'keep' });
+		assert.deepEqual(shared, [
+			{ a: '1', b: '', c: '' },
+			{ a: '1', b: '2', c: '3', _extra: ['4', '5'] },
+		]);
+		assert.deepEqual(await rowsOf(ragged, { raggedRows: 'keep', shareValues: false }), shared);
 	});
 });

@@ -120,6 +120,7 @@ class RowBuilder {
 	}
 
 	private width = 0;
+	private plainValues = false;
 
 	private setHeader(header: string[]) {
 		this.header = header;
@@ -129,6 +130,7 @@ class RowBuilder {
 		const strip = this.options.stripInjectionGuard === true;
 		const share = this.options.shareValues !== false;
 		this.columns = header.map(() => new ColumnValues(strip, share));
+		this.plainValues = !share;
 	}
 
 	private detectLayout(text: string) {
@@ -146,7 +148,11 @@ class RowBuilder {
 		// A copy of one template keeps every row in the same shape, tags and missing values included.
 		const row: Row = { ...this.emptyRow };
 		const filled = Math.min(values.length, header.length);
-		for (let c = 0; c < filled; c++) row[header[c]] = columns[c].value(values[c]);
+		if (this.plainValues) {
+			// Values not shared: no per-column state to consult (the rows of a batch are dropped soon).
+			if (this.options.stripInjectionGuard === true) for (let c = 0; c < filled; c++) row[header[c]] = unguard(values[c]);
+			else for (let c = 0; c < filled; c++) row[header[c]] = values[c];
+		} else for (let c = 0; c < filled; c++) row[header[c]] = columns[c].value(values[c]);
 		if (values.length > header.length) row._extra = values.slice(header.length);
 		return row;
 	}

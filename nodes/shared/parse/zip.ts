@@ -31,7 +31,10 @@ const RATIO_CHECK_FROM_BYTES = 4 * 1024 * 1024;
 export async function* zipEntries(chunks: ByteChunks, options: ZipOptions = {}): AsyncGenerator<ZipEntry> {
 	const parts: Uint8Array[] = [];
 	for await (const chunk of chunks) parts.push(chunk);
-	const zip = await JSZip.loadAsync(Buffer.concat(parts), { createFolders: false });
+	const archive = Buffer.concat(parts);
+	// The chunks would otherwise stay alive (a second copy of the archive) while the entries are read.
+	parts.length = 0;
+	const zip = await JSZip.loadAsync(archive, { createFolders: false });
 	const files = Object.values(zip.files).filter((file) => !file.dir && !isMacMetadata(file.name));
 	// jszip cleans `../` out of names as it reads them; the name as the archive has it tells.
 	const originalName = (file: JSZip.JSZipObject) => (file as unknown as { unsafeOriginalName?: string }).unsafeOriginalName ?? file.name;
