@@ -9,7 +9,9 @@
 // Peak growth = the sum over those processes of VmHWM after the run - RSS before it (each process's
 // own peak: an upper bound of their peak together; the idle runner adds about nothing to the cases
 // without a Code node). Executions are not saved (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), as the
-// benchmark notes advise.
+// benchmark notes advise. n8n runs with V8's --trace-gc: the heap after each full collection during
+// the run (what stays live, as opposed to the garbage RSS also counts) comes from that trace. A case
+// may cap n8n's heap as a memory-limited container would (HeapLimit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -36,9 +38,40 @@ export interface N8nRunResult extends Measured {
 	n8nCpuSeconds: number;
 	/** How much n8n's database grew during the run (it stores every sub-workflow execution with its input). */
 	databaseGrowthMB: number;
+	/**
+	 * n8n's heap (MB) after each full collection (V8's --trace-gc): the one forced before the run, and
+	 * the lowest and highest during it. What the heap holds, where RSS also counts the garbage V8 lets
+	 * pile up before it collects (on a large machine, up to about twice the live heap).
+	 */
+	heapAfterFullGc: { beforeMB?: number; minMB?: number; maxMB?: number; collections: number };
+	/** The --max-old-space-size / --max-semi-space-size n8n ran with (undefined: Node's defaults for this machine). */
+	heapLimit?: HeapLimit;
 	/** The processes n8n started (the task runner): each one's RSS before, peak and CPU during the run. */
 	children: Array<{ pid: number; command: string; rssBeforeMB: number; peakRssMB?: number; cpuSeconds?: number }>;
 }
+
+/**
+ * A heap limit for n8n. `ONE_GIB_CONTAINER` is what Node 24 gives a process in a 1 GiB memory cgroup
+ * (measured on this machine: heap_size_limit 560 MB, old space 512 MB + young generation 3 × 16 MB).
+ */
+export interface HeapLimit {
+	oldSpaceMB: number;
+	semiSpaceMB: number;
+	/** How a report names it, e.g. "1 GiB container". */
+	name: string;
+}
+
+export const ONE_GIB_CONTAINER: HeapLimit = { oldSpaceMB: 512, semiSpaceMB: 16, name: '1 GiB container' };
+
+/**
+ * One line of V8's --trace-gc for a full collection: "[pid:isolate] … Mark-Compact heap before
+ * (committed) -> after (committed) MB, … reason". n8n's worker threads have isolates (heaps) of
+ * their own; the main one is the one the inspector's collection before the run went to (its reason:
+ * "low memory notification").
+ */
+const FULL_GC_LINE = /^\[(\d+:0x[0-9a-f]+)\].*Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+/** Any --trace-gc line ("[pid:0xaddress] 1234 ms: ..."), kept out of the output kept for errors. */
+const TRACE_GC_LINE = /^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /;
 
 const CREDENTIAL = { id: 'benchFourMe', name: 'bench 4me stand-in' };
 const MEWS_CREDENTIAL = { id: 'benchMews', name: 'bench Mews stand-in' };
@@ -427,7 +460,13 @@ export class BenchN8n {
 	 * One measured run in a fresh n8n process. `warmupQuery` runs first (tiny file), then
 	 * `query` is measured (a list: the key repeated). Gives up after `timeoutMs`.
 	 */
-	async run(kind: N8nWorkflowKind, warmupQuery: WebhookQuery, query: WebhookQuery, timeoutMs: number, beforeMeasured?: () => Promise<void>): Promise<N8nRunResult> {
+	async run(
+		kind: N8nWorkflowKind,
+		warmupQuery: WebhookQuery,
+		query: WebhookQuery,
+		timeoutMs: number,
+		{ beforeMeasured, heapLimit }: { beforeMeasured?: () => Promise<void>; heapLimit?: HeapLimit } = {},
+	): Promise<N8nRunResult> {
 		// The task broker's port too: its default (5679) may be taken by another n8n on the machine.
 		// An inspector on 127.0.0.1, used once: a full GC before the measured run (see collectGarbage).
 		const [port, brokerPort, inspectPort] = await freePorts(3);
@@ -436,7 +475,9 @@ export class BenchN8n {
 		const started = performance.now();
 		// BENCH_N8N_NODE_ARGS: extra Node flags for n8n, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof" or "--trace-gc".
 		const extraArgs = (process.env.BENCH_N8N_NODE_ARGS ?? '').split(' ').filter(Boolean);
-		const child = spawn(process.execPath, [...extraArgs, ...(gcFirst ? [`--inspect=127.0.0.1:${inspectPort}`] : []), n8nBin, 'start'], {
+		const heapArgs = heapLimit ? [`--max-old-space-size=${heapLimit.oldSpaceMB}`, `--max-semi-space-size=${heapLimit.semiSpaceMB}`] : [];
+		const traceArgs = extraArgs.includes('--trace-gc') ? [] : ['--trace-gc'];
+		const child = spawn(process.execPath, [...heapArgs, ...traceArgs, ...extraArgs, ...(gcFirst ? [`--inspect=127.0.0.1:${inspectPort}`] : []), n8nBin, 'start'], {
 			env: {
 				...this.instance.env,
 				N8N_PORT: String(port),
@@ -456,11 +497,28 @@ export class BenchN8n {
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
 		let output = '';
-		// BENCH_N8N_LOG=<file>: n8n's whole output (with BENCH_N8N_NODE_ARGS=--trace-gc, say).
+		// BENCH_N8N_LOG=<file>: n8n's whole output, the GC trace included.
 		const log = process.env.BENCH_N8N_LOG ? createWriteStream(process.env.BENCH_N8N_LOG, { flags: 'a' }) : undefined;
+		// The heap after each full collection: the last one before the measured run, and those during it.
+		const heap: { phase: 'before' | 'during' | 'after'; isolate?: string; beforeMB?: number; duringMB: number[] } = { phase: 'before', duringMB: [] };
+		let partialLine = '';
 		child.stdout?.on('data', (chunk) => {
-			output = (output + chunk).slice(-20_000);
 			log?.write(chunk);
+			const lines = (partialLine + chunk).split('\n');
+			partialLine = lines.pop() ?? '';
+			for (const line of lines) {
+				if (!TRACE_GC_LINE.test(line)) {
+					output = (output + line + '\n').slice(-20_000);
+					continue;
+				}
+				const full = FULL_GC_LINE.exec(line);
+				if (!full) continue;
+				const [, isolate, afterMB] = full;
+				if (heap.phase === 'before' && line.includes('low memory notification')) {
+					heap.isolate = isolate;
+					heap.beforeMB = Number(afterMB);
+				} else if (heap.phase === 'during' && isolate === heap.isolate) heap.duringMB.push(Number(afterMB));
+			}
 		});
 		child.stderr?.on('data', (chunk) => {
 			output = (output + chunk).slice(-20_000);
@@ -486,7 +544,9 @@ export class BenchN8n {
 			const cpuBefore = cpuSecondsOf(pid);
 			const databaseBefore = this.databaseMB();
 			t0 = performance.now();
+			heap.phase = 'during';
 			const answer = await callWebhook(url(query), timeoutMs, false);
+			heap.phase = 'after';
 			const seconds = (performance.now() - t0) / 1000;
 			const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
 			const after = procMemory(pid);
@@ -519,6 +579,13 @@ export class BenchN8n {
 				n8nPeakGrowthMB: after.hwmMB - before.rssMB,
 				n8nCpuSeconds: cpuSeconds,
 				databaseGrowthMB: this.databaseMB() - databaseBefore,
+				heapAfterFullGc: {
+					beforeMB: heap.beforeMB,
+					minMB: heap.duringMB.length ? Math.min(...heap.duringMB) : undefined,
+					maxMB: heap.duringMB.length ? Math.max(...heap.duringMB) : undefined,
+					collections: heap.duringMB.length,
+				},
+				heapLimit,
 				children,
 			};
 		} catch (error) {
@@ -551,6 +618,7 @@ export class BenchN8n {
  * time-out that follows it.
  */
 function failureWhere(output: string): string {
+	if (/Reached heap limit|JavaScript heap out of memory/.test(output)) return ' (n8n ran out of heap: "JavaScript heap out of memory", and its process ended)';
 	const inNode = /\n(\w*Error)[^\n]*\n(?:[^\n]*\n)*?\s+at [^\n]*?n8n-nodes-base\/(?:dist\/)?(nodes\/[^\s):]+:\d+)/.exec(output);
 	if (inNode) return ` (n8n logged a ${inNode[1]} at n8n-nodes-base/${inNode[2]})`;
 	const inN8n = /\n(\w*Error): ([^\n]*)\n(?:\s+at [^\n]*\n)*?\s+at (?:[\w.<>]+ \()?[^\n]*?node_modules\/((?:n8n|@n8n\/[\w-]+)\/[^\s):]+:\d+)/.exec(output);

@@ -203,11 +203,21 @@ function batchTargets(report: RunReport): TargetRow[] {
 	const batchCases = report.cases.filter((c) => c.role === 'ours-batches');
 	if (!batchCases.length) return rows;
 	for (const c of batchCases) {
+		const where = heapLimitOf(c) ? `real n8n, heap of a ${heapLimitOf(c)?.name}` : 'real n8n';
+		const size = Number(/ours-batches-(\d+)-/.exec(c.id)?.[1]).toLocaleString('en-US');
 		rows.push({
-			target: `${c.dataset}: batches of ${c.id.includes('-10000-') ? '10,000' : '1,000'} — peak growth < 300 MB, every row counted once (real n8n)`,
+			target: `${c.dataset}: batches of ${size} — peak growth < 300 MB, every row counted once (${where})`,
 			measured: c.status === 'ok' ? `${int(c.peakGrowthMB)} MB, ${int(c.rows)} rows, each once` : `failed: ${noteText(c.note) ?? ''}`,
 			met: c.status === 'ok' ? (c.peakGrowthMB ?? Infinity) < 300 : false,
 		});
+		const heap = heapAfterFullGc(c);
+		if (c.status === 'ok' && heap?.maxMB !== undefined && heap.beforeMB !== undefined) {
+			rows.push({
+				target: `${c.dataset}: batches of ${size} — nothing piles up: n8n's heap after full collections stays < 50 MB above its size before the run, one batch in hand (${where})`,
+				measured: `${int(heap.beforeMB)} MB before, ${int(heap.minMB)}–${int(heap.maxMB)} MB during (${heap.collections} full collections)`,
+				met: heap.maxMB - heap.beforeMB < 50,
+			});
+		}
 	}
 	for (const size of ['1000', '10000']) {
 		const small = find(report, `csv-1m/ours-batches-${size}-n8n`);
@@ -223,6 +233,18 @@ function batchTargets(report: RunReport): TargetRow[] {
 	return rows;
 }
 
+type HeapAfterFullGc = { beforeMB?: number; minMB?: number; maxMB?: number; collections: number };
+
+/** The heap after n8n's full collections during a real-n8n case (bench/n8n.ts), if traced. */
+function heapAfterFullGc(c: CaseOutcome): HeapAfterFullGc | undefined {
+	return (c.runs[0] as { heapAfterFullGc?: HeapAfterFullGc } | undefined)?.heapAfterFullGc;
+}
+
+/** The heap limit a real-n8n case gave n8n, if any (bench/n8n.ts HeapLimit). */
+function heapLimitOf(c: CaseOutcome): { name: string; oldSpaceMB: number } | undefined {
+	return (c.runs[0] as { heapLimit?: { name: string; oldSpaceMB: number } } | undefined)?.heapLimit;
+}
+
 /** Batches against row mode and DIY, per million rows, with what n8n stored; the trigger's polls. */
 function largeExportLines(report: RunReport): string[] {
 	const batchCases = report.cases.filter((c) => c.role === 'ours-batches');
@@ -231,23 +253,25 @@ function largeExportLines(report: RunReport): string[] {
 	const lines = ['', '#### Large exports: rows in batches to a sub-workflow, and a trigger over several polls', ''];
 	if (batchCases.length) {
 		lines.push(
-			'The sub-workflow posts the ids of its batch to the bench server (one HTTP Request, Execute Once), which checks that every row came once. *s per 1M rows*: the run\'s time scaled to a million rows; *stored*: how much n8n\'s SQLite database grew (it stores every sub-workflow execution with its input, even with saving successful executions off).',
+			'The sub-workflow posts the ids of its batch to the bench server (one HTTP Request, Execute Once), which checks that every row came once. *s per 1M rows*: the run\'s time scaled to a million rows; *heap after full GCs*: n8n\'s heap after the full collection forced before the run → the highest after a full collection during it (V8\'s --trace-gc: what stays live; peak growth is RSS, which also counts the garbage V8 lets pile up before it collects); *stored*: how much n8n\'s SQLite database grew (it stores every sub-workflow execution with its input, even with saving successful executions off). *Heap of a 1 GiB container*: n8n started with --max-old-space-size=512 --max-semi-space-size=16, the heap limit (560 MB) Node 24 sets for itself in a 1 GiB memory cgroup (measured on this machine).',
 			'',
-			'| data set | case | time s | s per 1M rows | batches | peak growth MB | stored MB | stored KB per 1,000 rows |',
-			'|---|---|---:|---:|---:|---:|---:|---:|',
+			'| data set | case | time s | s per 1M rows | batches | peak growth MB | heap after full GCs MB | stored MB | stored KB per 1,000 rows |',
+			'|---|---|---:|---:|---:|---:|---:|---:|---:|',
 		);
 		const related = report.cases.filter((c) => c.where === 'n8n' && (c.role === 'ours-batches' || ((c.role === 'ours-rows' || c.role === 'diy') && batchCases.some((b) => b.dataset === c.dataset))));
 		for (const c of related) {
 			const run = (c.runs[0] ?? {}) as { batches?: number; databaseGrowthMB?: number };
 			const set = report.dataSets.find((one) => one.id === c.dataset);
 			if (c.status !== 'ok') {
-				lines.push(`| ${c.dataset} | ${c.label} | **failed**: ${noteText(c.note) ?? ''} | | | | | |`);
+				lines.push(`| ${c.dataset} | ${c.label} | **failed**: ${noteText(c.note) ?? ''} | | | | | | |`);
 				continue;
 			}
 			const perMillion = c.seconds && set ? (c.seconds * 1e6) / set.rows : undefined;
 			const stored = run.databaseGrowthMB;
 			const perThousand = stored !== undefined && set ? (stored * 1024 * 1000) / set.rows : undefined;
-			lines.push(`| ${c.dataset} | ${c.label} | ${fixed(c.seconds)} | ${fixed(perMillion, 1)} | ${run.batches ?? '—'} | ${int(c.peakGrowthMB)} | ${fixed(stored, 0)} | ${c.role === 'ours-batches' ? fixed(perThousand, 0) : '—'} |`);
+			const heap = heapAfterFullGc(c);
+			const heapText = heap?.beforeMB !== undefined && heap.maxMB !== undefined ? `${int(heap.beforeMB)} → ${int(heap.maxMB)}` : '—';
+			lines.push(`| ${c.dataset} | ${c.label} | ${fixed(c.seconds)} | ${fixed(perMillion, 1)} | ${run.batches ?? '—'} | ${int(c.peakGrowthMB)} | ${heapText} | ${fixed(stored, 0)} | ${c.role === 'ours-batches' ? fixed(perThousand, 0) : '—'} |`);
 		}
 	}
 	if (trigger) {

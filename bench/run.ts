@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { CaseSpec, FileRef } from './case';
 import { ensureDataSets, fingerprint, type DataSet } from './data';
 import { RESULT_PREFIX, waitForQuiet } from './lib';
-import { BenchN8n, type N8nWorkflowKind, type WebhookQuery } from './n8n';
+import { BenchN8n, ONE_GIB_CONTAINER, type HeapLimit, type N8nWorkflowKind, type WebhookQuery } from './n8n';
 import { reportJsonPath, writeReport, type CaseOutcome, type RunReport } from './report';
 
 const BENCH = __dirname;
@@ -118,6 +118,8 @@ interface CaseDef {
 	role: CaseOutcome['role'];
 	where: CaseOutcome['where'];
 	pending?: string;
+	/** Runs at least this often (median): the few-second cases whose ratio to each other is a target. */
+	minRuns?: number;
 	run?: (id: string) => Promise<Record<string, unknown>>;
 }
 
@@ -138,7 +140,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 	};
 	// The DIY workflows get the file's URL (`url`; JSON Lines: every file's, `urls`), ours the record
 	// types and the data set chosen on the stand-in (select: the real n8n has one credential per API).
-	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number, batchSize?: number) => async () => {
+	const inN8n = (kind: N8nWorkflowKind, dataset: string, warmup: string, types: string, timeoutMs: number, batchSize?: number, heapLimit?: HeapLimit) => async () => {
 		const instance = await n8n();
 		const isDiy = kind.startsWith('diy');
 		const batches = kind.startsWith('ours-batches');
@@ -153,7 +155,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 			await select(dataset)();
 			await fetch(`${origin}/_bench/batches/reset`, { method: 'POST' });
 		};
-		const result = await instance.run(kind, query(warmup), query(dataset), timeoutMs, isDiy ? undefined : beforeMeasured);
+		const result = await instance.run(kind, query(warmup), query(dataset), timeoutMs, { beforeMeasured: isDiy ? undefined : beforeMeasured, heapLimit });
 		const answer = result.answer;
 		if (batches) {
 			// The sub-workflow posted each batch's ids: every row must have come once.
@@ -179,7 +181,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		const types = set.types?.join(',') ?? 'requests';
 		const big = set.rows >= 1_000_000;
 		cases.push(
-			{ id: `${id}/floor`, dataset: id, label: format === 'zip' ? 'floor: undici → zlib → papaparse, count' : 'floor: undici → papaparse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format, files, warmup }) },
+			{ id: `${id}/floor`, dataset: id, label: format === 'zip' ? 'floor: undici → zlib → papaparse, count' : 'floor: undici → papaparse, count', role: 'floor', where: 'process', minRuns: 3, run: child({ kind: 'floor', format, files, warmup }) },
 			{
 				id: `${id}/floor-keep`,
 				dataset: id,
@@ -188,7 +190,7 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 				where: 'process',
 				run: child({ kind: 'floor-keep', format, files, warmup }),
 			},
-			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', run: child({ kind: 'stream', format, files, warmup }) },
+			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', minRuns: 3, run: child({ kind: 'stream', format, files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format, files, warmup }) },
 			{
 				id: `${id}/ours-rows-harness`,
@@ -220,9 +222,9 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 		const warmup = fileRefs(origin, sets[warm.jsonl]);
 		const big = sets[id].rows >= 1_000_000;
 		cases.push(
-			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/floor`, dataset: id, label: 'floor: undici → line splitter + JSON.parse, count', role: 'floor', where: 'process', minRuns: 3, run: child({ kind: 'floor', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/floor-keep`, dataset: id, label: 'floor, rows kept: undici → line splitter + JSON.parse, the objects in an array', role: 'floor', where: 'process', run: child({ kind: 'floor-keep', format: 'jsonl', files, warmup }) },
-			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', run: child({ kind: 'stream', format: 'jsonl', files, warmup }) },
+			{ id: `${id}/engine-stream`, dataset: id, label: 'engine only: openDownload + parseFile, rows not kept', role: 'extra', where: 'process', minRuns: 3, run: child({ kind: 'stream', format: 'jsonl', files, warmup }) },
 			{ id: `${id}/engine`, dataset: id, label: 'engine only: filesToRows, no n8n', role: 'extra', where: 'process', run: child({ kind: 'engine', format: 'jsonl', files, warmup }) },
 			{
 				id: `${id}/ours-rows-harness`,
@@ -266,6 +268,30 @@ function planCases(args: Args, origin: string, sets: Record<string, DataSet>, n8
 				});
 			}
 		}
+		// The same in an n8n whose heap is what Node gives a 1 GiB container: V8 collects sooner there,
+		// so peak growth shows what batches need, not the garbage a large machine lets pile up (also
+		// the default batch size, 5,000). Row mode beside it, to show what it does there.
+		const capped: Array<[string, number]> = args.quick ? [['csv-100k', 1000]] : [['csv-1m', 1000], ['csv-1m', 5000], ['csv-1m', 10_000], ['jsonl-1m', 1000], ['jsonl-1m', 5000], ['jsonl-1m', 10_000], ['csv-5m', 10_000]];
+		for (const [id, size] of capped) {
+			const mewsSet = sets[id].kind === 'jsonl';
+			cases.push({
+				id: `${id}/ours-batches-${size}-n8n-1gib`,
+				dataset: id,
+				label: `${mewsSet ? 'Mews' : '4me'} node, rows in batches of ${size.toLocaleString('en-US')} → sub-workflow (n8n start, heap of a ${ONE_GIB_CONTAINER.name})`,
+				role: 'ours-batches',
+				where: 'n8n',
+				run: inN8n(mewsSet ? 'ours-batches-mews' : 'ours-batches', id, mewsSet ? warm.jsonl : warm.csv, 'requests', 1_800_000, size, ONE_GIB_CONTAINER),
+			});
+		}
+		const cappedRows = args.quick ? 'csv-100k' : 'csv-1m';
+		cases.push({
+			id: `${cappedRows}/ours-rows-n8n-1gib`,
+			dataset: cappedRows,
+			label: `4me node, rows → Summarize (n8n start, heap of a ${ONE_GIB_CONTAINER.name})`,
+			role: 'ours-rows',
+			where: 'n8n',
+			run: inN8n('ours-rows', cappedRows, warm.csv, 'requests', 600_000, undefined, ONE_GIB_CONTAINER),
+		});
 		if (!args.quick) {
 			cases.push(
 				{ id: 'csv-5m/ours-rows-n8n', dataset: 'csv-5m', label: '4me node, rows → Summarize (n8n start)', role: 'ours-rows', where: 'n8n', run: inN8n('ours-rows', 'csv-5m', warm.csv, 'requests', 600_000) },
@@ -388,18 +414,19 @@ async function main() {
 		for (const def of cases) {
 			const runs: Array<Record<string, unknown>> = [];
 			const errors: string[] = [];
-			for (let r = 0; def.run && r < args.runs; r++) {
+			const runCount = Math.max(args.runs, def.minRuns ?? 1);
+			for (let r = 0; def.run && r < runCount; r++) {
 				// Written-back disk state matters for the cases that write a file (plain download, binary
 				// store): flush earlier cases' dirty pages first, outside the measurement.
 				execFileSync('sync');
 				const busyBefore = await waitForQuiet(0.2, args.quietWaitMs, log);
 				try {
-					const name = args.runs > 1 ? `${def.id}#${r + 1}` : def.id;
+					const name = runCount > 1 ? `${def.id}#${r + 1}` : def.id;
 					// One retry for a run that failed (not for a wrong row count, which is reported).
 					const result = await def.run(name).catch((error: unknown) => {
 						const message = (error as Error).message.split('\n')[0];
 						// A workflow that failed in n8n (HTTP 500) fails again; anything else gets one more try.
-						if (/answered HTTP 500|timed out/.test(message)) throw error;
+						if (/answered HTTP 500|timed out|ran out of heap/.test(message)) throw error;
 						log(`${def.id}: run failed (${message.slice(0, 200)}), retrying once`);
 						return def.run?.(name) as Promise<Record<string, unknown>>;
 					});
