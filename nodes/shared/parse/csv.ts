@@ -64,7 +64,8 @@ class RowBuilder {
 	private newline: '\n' | '\r\n' = '\n';
 	/** An empty row (tags first, then every column as ''), copied for each record. */
 	private emptyRow: Row = {};
-	private columns: ColumnValues[] = [];
+	/** Each column's shared values (undefined: values not shared, shareValues false). */
+	private columns: ColumnValues[] | undefined;
 	count = 0;
 
 	constructor(private readonly options: CsvOptions) {
@@ -120,7 +121,6 @@ class RowBuilder {
 	}
 
 	private width = 0;
-	private plainValues = false;
 
 	private setHeader(header: string[]) {
 		this.header = header;
@@ -128,9 +128,7 @@ class RowBuilder {
 		this.emptyRow = { ...this.options.tags };
 		for (const name of header) this.emptyRow[name] = '';
 		const strip = this.options.stripInjectionGuard === true;
-		const share = this.options.shareValues !== false;
-		this.columns = header.map(() => new ColumnValues(strip, share));
-		this.plainValues = !share;
+		this.columns = this.options.shareValues === false ? undefined : header.map(() => new ColumnValues(strip));
 	}
 
 	private detectLayout(text: string) {
@@ -148,11 +146,9 @@ class RowBuilder {
 		// A copy of one template keeps every row in the same shape, tags and missing values included.
 		const row: Row = { ...this.emptyRow };
 		const filled = Math.min(values.length, header.length);
-		if (this.plainValues) {
-			// Values not shared: no per-column state to consult (the rows of a batch are dropped soon).
-			if (this.options.stripInjectionGuard === true) for (let c = 0; c < filled; c++) row[header[c]] = unguard(values[c]);
-			else for (let c = 0; c < filled; c++) row[header[c]] = values[c];
-		} else for (let c = 0; c < filled; c++) row[header[c]] = columns[c].value(values[c]);
+		if (columns) for (let c = 0; c < filled; c++) row[header[c]] = columns[c].value(values[c]);
+		else if (this.options.stripInjectionGuard === true) for (let c = 0; c < filled; c++) row[header[c]] = unguard(values[c]);
+		else for (let c = 0; c < filled; c++) row[header[c]] = values[c];
 		if (values.length > header.length) row._extra = values.slice(header.length);
 		return row;
 	}
@@ -230,14 +226,9 @@ const SHARED_VALUES_LIMIT = 1000;
  * would keep the whole text alive.
  */
 class ColumnValues {
-	private shared: Map<string, string> | undefined;
+	private shared: Map<string, string> | undefined = new Map();
 
-	constructor(
-		private readonly stripInjectionGuard: boolean,
-		share: boolean,
-	) {
-		if (share) this.shared = new Map();
-	}
+	constructor(private readonly stripInjectionGuard: boolean) {}
 
 	value(raw: string): string {
 		const shared = this.shared;
