@@ -473,7 +473,7 @@ export class BenchN8n {
 		const gcFirst = process.env.BENCH_N8N_GC !== '0';
 		const storagePath = process.env.BENCH_WRITE_DIR ? join(process.env.BENCH_WRITE_DIR, `n8n-storage-${port}`) : undefined;
 		const started = performance.now();
-		// BENCH_N8N_NODE_ARGS: extra Node flags for n8n, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof" or "--trace-gc".
+		// BENCH_N8N_NODE_ARGS: extra Node flags for n8n, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof".
 		const extraArgs = (process.env.BENCH_N8N_NODE_ARGS ?? '').split(' ').filter(Boolean);
 		const heapArgs = heapLimit ? [`--max-old-space-size=${heapLimit.oldSpaceMB}`, `--max-semi-space-size=${heapLimit.semiSpaceMB}`] : [];
 		const traceArgs = extraArgs.includes('--trace-gc') ? [] : ['--trace-gc'];
@@ -499,7 +499,8 @@ export class BenchN8n {
 		let output = '';
 		// BENCH_N8N_LOG=<file>: n8n's whole output, the GC trace included.
 		const log = process.env.BENCH_N8N_LOG ? createWriteStream(process.env.BENCH_N8N_LOG, { flags: 'a' }) : undefined;
-		// The heap after each full collection: the last one before the measured run, and those during it.
+		// The heap after each full collection: the forced one before the measured run (it names the main
+		// isolate), and the main isolate's during it.
 		const heap: { phase: 'before' | 'during' | 'after'; isolate?: string; beforeMB?: number; duringMB: number[] } = { phase: 'before', duringMB: [] };
 		let partialLine = '';
 		child.stdout?.on('data', (chunk) => {
